@@ -1,0 +1,190 @@
+/**
+ * Latency figures: bus.critical_behind_flood_us (a CRITICAL message queued behind a LOW flood) and
+ * bus.delivery_latency_p99_us (publish to handler under a steady offered load).
+ */
+import { MessageBus, Priority } from '../daemon/bus/index.js';
+import { benchMessage, FourFifo, SingleFifo } from './bare-fifo.js';
+import type { Figure, RunResult } from './types.js';
+import { deferred, median, percentile, settle } from './util.js';
+
+const PAYLOAD = { value: 1 };
+const FLOOD = 100_000;
+const FLOOD_REPEATS = 7;
+
+/** One timing, µs from just after the CRITICAL publish: to its handler, and to the check phase. */
+interface CriticalTiming {
+  total: number;
+  /** To an immediate queued before the flood: the event loop's own delay, GC work included. */
+  loop: number;
+}
+
+/** Resolves with the time an immediate queued now runs: before any queue's immediate queued later. */
+function checkPhaseProbe(): Promise<number> {
+  return new Promise((resolve) => setImmediate(() => resolve(performance.now())));
+}
+
+/**
+ * Everything is published in one synchronous stretch on a running bus, so dispatch starts at the next
+ * setImmediate, as for the baseline. The value is measured up to the handler's first line.
+ */
+async function busCritical(): Promise<CriticalTiming> {
+  const bus = new MessageBus({ maxQueueSize: 2 * FLOOD });
+  const alarm = deferred<number>();
+  bus.subscribe('flood', () => undefined);
+  bus.subscribe('alarm', () => alarm.resolve(performance.now()));
+  await bus.start();
+  const probe = checkPhaseProbe();
+  for (let i = 0; i < FLOOD; i++) {
+    bus.publish({ type: 'flood', from: 'bench', priority: Priority.LOW, payload: PAYLOAD });
+  }
+  bus.publish({ type: 'alarm', from: 'bench', priority: Priority.CRITICAL, payload: PAYLOAD });
+  const t0 = performance.now();
+  const t1 = await alarm.promise;
+  const loop = (await probe) - t0;
+  await bus.stop({ drain: true });
+  return { total: (t1 - t0) * 1000, loop: loop * 1000 };
+}
+
+/** The same through one FIFO: the CRITICAL message is dispatched after the whole flood. */
+async function singleFifoCritical(): Promise<CriticalTiming> {
+  const alarm = deferred<number>();
+  const fifo = new SingleFifo((m) => {
+    if (m.priority === Priority.CRITICAL) alarm.resolve(performance.now());
+  });
+  const probe = checkPhaseProbe();
+  for (let i = 0; i < FLOOD; i++) fifo.push(benchMessage(i + 1, 'flood', Priority.LOW, PAYLOAD));
+  fifo.push(benchMessage(FLOOD + 1, 'alarm', Priority.CRITICAL, PAYLOAD));
+  const t0 = performance.now();
+  const t1 = await alarm.promise;
+  const loop = (await probe) - t0;
+  return { total: (t1 - t0) * 1000, loop: loop * 1000 };
+}
+
+/** Medians of FLOOD_REPEATS timings after one warm-up, each after a full collection. */
+async function repeated(once: () => Promise<CriticalTiming>): Promise<CriticalTiming> {
+  await once();
+  const timings: CriticalTiming[] = [];
+  for (let i = 0; i < FLOOD_REPEATS; i++) {
+    await settle();
+    timings.push(await once());
+  }
+  return { total: median(timings.map((t) => t.total)), loop: median(timings.map((t) => t.loop)) };
+}
+
+export const criticalBehindFlood: Figure = {
+  name: 'bus.critical_behind_flood_us',
+  unit: 'µs',
+  baselineName: 'single FIFO',
+  goal: '< 100 µs',
+  met: (value) => value < 100,
+  async run(): Promise<RunResult> {
+    const bus = await repeated(busCritical);
+    const fifo = await repeated(singleFifoCritical);
+    return {
+      value: bus.total,
+      baseline: fifo.total,
+      details: { event_loop_us: bus.loop, baseline_event_loop_us: fifo.loop },
+    };
+  },
+};
+
+const RATE_PER_MS = 100; // 100,000 msg/s offered
+const LOAD_MS = 2_000;
+const WARM_MS = 200;
+
+interface SeqPayload {
+  seq: number;
+}
+
+/** One offered-load run: publish times and latencies in ms, indexed by sequence number. */
+interface LoadRun {
+  publishedAt: Float64Array;
+  latency: Float64Array;
+  /** Called by the handler: records the latency of message `seq`. */
+  record: (seq: number) => void;
+  /** Resolves once every message has been handled. */
+  delivered: () => Promise<void>;
+}
+
+function loadRun(total: number): LoadRun {
+  const publishedAt = new Float64Array(total);
+  const latency = new Float64Array(total);
+  const all = deferred<void>();
+  let got = 0;
+  const record = (seq: number): void => {
+    latency[seq] = performance.now() - publishedAt[seq]!;
+    if (++got === total) all.resolve();
+  };
+  return { publishedAt, latency, record, delivered: () => all.promise };
+}
+
+/**
+ * Offers RATE_PER_MS messages per ms for `ms`: a timer re-armed every ms sends however many messages
+ * are due by now on an absolute schedule, so timer lateness does not lower the offered rate.
+ */
+function offer(ms: number, send: (seq: number) => void): Promise<void> {
+  const total = ms * RATE_PER_MS;
+  const done = deferred<void>();
+  const start = performance.now();
+  let sent = 0;
+  const tick = (): void => {
+    const due = Math.min(total, Math.floor((performance.now() - start) * RATE_PER_MS));
+    while (sent < due) send(sent++);
+    if (sent < total) setTimeout(tick, 1);
+    else done.resolve();
+  };
+  setTimeout(tick, 1);
+  return done.promise;
+}
+
+/** Publish-to-handler latencies through the bus, ms by sequence number; the bench reads both times. */
+async function busLoad(ms: number): Promise<Float64Array> {
+  const run = loadRun(ms * RATE_PER_MS);
+  const bus = new MessageBus();
+  bus.subscribe('tick', (m) => run.record((m.payload as SeqPayload).seq));
+  await bus.start();
+  await offer(ms, (seq) => {
+    run.publishedAt[seq] = performance.now();
+    bus.publish({ type: 'tick', from: 'bench', priority: Priority.NORMAL, payload: { seq } });
+  });
+  await run.delivered();
+  await bus.stop();
+  return run.latency;
+}
+
+/** The same through the bare 4-FIFO. */
+async function fifoLoad(ms: number): Promise<Float64Array> {
+  const run = loadRun(ms * RATE_PER_MS);
+  const fifo = new FourFifo((m) => run.record((m.payload as SeqPayload).seq));
+  await offer(ms, (seq) => {
+    run.publishedAt[seq] = performance.now();
+    fifo.push(benchMessage(seq + 1, 'tick', Priority.NORMAL, { seq }));
+  });
+  await run.delivered();
+  return run.latency;
+}
+
+/** Warm-up run, full collection, timed run; p50/p99/max in µs. */
+async function loadPercentiles(load: (ms: number) => Promise<Float64Array>): Promise<number[]> {
+  await load(WARM_MS);
+  await settle();
+  const latency = await load(LOAD_MS);
+  return [50, 99, 100].map((p) => percentile(latency, p) * 1000);
+}
+
+export const deliveryLatencyP99: Figure = {
+  name: 'bus.delivery_latency_p99_us',
+  unit: 'µs',
+  baselineName: 'bare 4-FIFO',
+  goal: '< 200 µs',
+  met: (value) => value < 200,
+  async run(): Promise<RunResult> {
+    const [p50 = NaN, p99 = NaN, max = NaN] = await loadPercentiles(busLoad);
+    const [baseP50 = NaN, baseP99 = NaN, baseMax = NaN] = await loadPercentiles(fifoLoad);
+    return {
+      value: p99,
+      baseline: baseP99,
+      details: { p50_us: p50, max_us: max, baseline_p50_us: baseP50, baseline_max_us: baseMax },
+    };
+  },
+};

@@ -1,0 +1,105 @@
+/**
+ * bus.throughput: publish + deliver, streamed. A producer publishes BATCH messages per event-loop turn
+ * (then setImmediate for the next batch) while the queue dispatches; the clock runs from the first
+ * publish to the last handler call. Three contenders in the same process: the bus, a bare 4-FIFO and
+ * Node's EventEmitter. Each producer loop is written out on its own (no shared callback) so V8 inlines
+ * each one the same way.
+ */
+import { EventEmitter } from 'node:events';
+import { MessageBus, Priority } from '../daemon/bus/index.js';
+import { type BenchMessage, benchMessage, FourFifo } from './bare-fifo.js';
+import type { Figure, RunResult } from './types.js';
+import { deferred, settle } from './util.js';
+
+const TOTAL = 1_000_000;
+const WARMUP = 200_000;
+const BATCH = 1_000;
+const PAYLOAD = { value: 1 };
+
+/** Messages per second over `n` messages through the bus (default options, stats on). */
+async function busRate(n: number): Promise<number> {
+  const bus = new MessageBus({ maxQueueSize: 2_000_000 });
+  const done = deferred<number>();
+  let got = 0;
+  bus.subscribe('tick', () => {
+    if (++got === n) done.resolve(performance.now());
+  });
+  await bus.start();
+  let sent = 0;
+  const produce = (): void => {
+    const end = Math.min(sent + BATCH, n);
+    for (; sent < end; sent++) {
+      bus.publish({ type: 'tick', from: 'bench', priority: Priority.NORMAL, payload: PAYLOAD });
+    }
+    if (sent < n) setImmediate(produce);
+  };
+  const t0 = performance.now();
+  produce();
+  const t1 = await done.promise;
+  await bus.stop();
+  return (n / (t1 - t0)) * 1000;
+}
+
+/** The same through the bare 4-FIFO. */
+async function fifoRate(n: number): Promise<number> {
+  const done = deferred<number>();
+  let got = 0;
+  const fifo = new FourFifo((_m: BenchMessage) => {
+    if (++got === n) done.resolve(performance.now());
+  });
+  let id = 0;
+  const produce = (): void => {
+    const end = Math.min(id + BATCH, n);
+    while (id < end) fifo.push(benchMessage(++id, 'tick', Priority.NORMAL, PAYLOAD));
+    if (id < n) setImmediate(produce);
+  };
+  const t0 = performance.now();
+  produce();
+  const t1 = await done.promise;
+  return (n / (t1 - t0)) * 1000;
+}
+
+/** The same through an EventEmitter with one listener: dispatch happens inside emit, no queue. */
+async function emitterRate(n: number): Promise<number> {
+  const emitter = new EventEmitter();
+  const done = deferred<number>();
+  let got = 0;
+  emitter.on('tick', (_m: BenchMessage) => {
+    if (++got === n) done.resolve(performance.now());
+  });
+  let id = 0;
+  const produce = (): void => {
+    const end = Math.min(id + BATCH, n);
+    while (id < end) emitter.emit('tick', benchMessage(++id, 'tick', Priority.NORMAL, PAYLOAD));
+    if (id < n) setImmediate(produce);
+  };
+  const t0 = performance.now();
+  produce();
+  const t1 = await done.promise;
+  return (n / (t1 - t0)) * 1000;
+}
+
+/** One warm-up pass (JIT), a full collection, then the timed pass. */
+async function warmAndTime(rate: (n: number) => Promise<number>): Promise<number> {
+  await rate(WARMUP);
+  await settle();
+  return rate(TOTAL);
+}
+
+/**
+ * Two baselines: the figure's baseline is the bare 4-FIFO (the goal's ratio is against it); the
+ * EventEmitter rate goes in `extraBaselines` (printed and in the JSON's `extraBaselines`).
+ */
+export const throughput: Figure = {
+  name: 'bus.throughput',
+  unit: 'msg/s',
+  baselineName: 'bare 4-FIFO',
+  goal: '>= 5 M msg/s and ratio >= 0.5',
+  met: (value, ratio) => value >= 5_000_000 && ratio >= 0.5,
+  async run(): Promise<RunResult> {
+    const value = await warmAndTime(busRate);
+    const baseline = await warmAndTime(fifoRate);
+    const emitter = await warmAndTime(emitterRate);
+    return { value, baseline, extraBaselines: { EventEmitter: emitter } };
+  },
+};

@@ -1,0 +1,50 @@
+/** Small helpers shared by the figures and the runner. */
+
+/** Median of a non-empty list (mean of the two middle values for an even count). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new Error('median of an empty list');
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The p-th percentile (0..100, nearest rank) of a typed array; sorts it in place. */
+export function percentile(values: Float64Array, p: number): number {
+  if (values.length === 0) throw new Error('percentile of an empty array');
+  values.sort();
+  const rank = Math.min(values.length - 1, Math.max(0, Math.ceil((p / 100) * values.length) - 1));
+  return values[rank]!;
+}
+
+/** Resolves after the current event-loop turn's immediates (lets a bus slice queued before it run). */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A promise with its resolve function (Promise.withResolvers is Node 22+). */
+export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/** Full collection, twice: the first pass can leave objects that only a second one frees. */
+export function collect(): void {
+  const gc = globalThis.gc;
+  if (typeof gc !== 'function') {
+    throw new Error('global.gc is missing: run the bench with `node --expose-gc` (npm run bench does)');
+  }
+  gc();
+  gc();
+}
+
+/**
+ * A full collection, then a pause: after gc() V8 queues follow-up work (sweeping, finalization) that
+ * delays the next event-loop turn by ~100 µs here, which would be charged to whatever is timed next.
+ */
+export async function settle(): Promise<void> {
+  collect();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+}
