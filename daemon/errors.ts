@@ -58,6 +58,89 @@ export const BusHandlerError = define<[subscriber: string, type: string, id: num
   500,
 );
 
+/** The configuration is invalid: names the key, the value and what was expected. */
+export const ConfigInvalidError = define<[problems: string]>()(
+  'PFM_ERR_CONFIG_INVALID',
+  'Invalid configuration: %s',
+  400,
+);
+
+/** A configuration file cannot be read or parsed. */
+export const ConfigFileError = define<[file: string, reason: string]>()(
+  'PFM_ERR_CONFIG_FILE',
+  'Cannot load configuration file %s: %s',
+  400,
+);
+
+/** The control API would bind a non-loopback address without a token. */
+export const ApiInsecureBindError = define<[host: string]>()(
+  'PFM_ERR_API_INSECURE_BIND',
+  'The control API is bound to %s, which is not loopback: set api.token (or PERFORMIA_API_TOKEN) first',
+  500,
+);
+
+/** The control API cannot listen (port in use, permission denied, bad address). */
+export const ApiListenError = define<[address: string, reason: string]>()(
+  'PFM_ERR_API_LISTEN',
+  'The control API cannot listen on %s: %s',
+  500,
+);
+
+/** A mutating route was called without the right bearer token. */
+export const ApiUnauthorizedError = define<[]>()(
+  'PFM_ERR_API_UNAUTHORIZED',
+  'Missing or wrong bearer token: this API is bound beyond loopback and needs "Authorization: Bearer <token>"',
+  401,
+);
+
+/** A request failed its schema (body, query or params). */
+export const ApiBadRequestError = define<[reason: string]>()(
+  'PFM_ERR_API_BAD_REQUEST',
+  'Bad request: %s',
+  400,
+);
+
+/** An unexpected failure while serving a request (logged with its cause). */
+export const ApiInternalError = define<[]>()(
+  'PFM_ERR_API_INTERNAL',
+  'Internal error; see the daemon log',
+  500,
+);
+
+/** No such route or resource. */
+export const ApiNotFoundError = define<[what: string]>()('PFM_ERR_API_NOT_FOUND', 'Not found: %s', 404);
+
+/** Too many requests from one client. */
+export const ApiRateLimitedError = define<[limit: number, window: string]>()(
+  'PFM_ERR_API_RATE_LIMITED',
+  'Rate limit exceeded: at most %d requests per %s',
+  429,
+);
+
+/** A part of the daemon failed to start. */
+export const DaemonStartError = define<[part: string, reason: string]>()(
+  'PFM_ERR_DAEMON_START',
+  'Cannot start %s: %s',
+  500,
+);
+
+/** A part of the daemon did not stop within its deadline. */
+export const DaemonStopTimeoutError = define<[part: string, ms: number]>()(
+  'PFM_ERR_DAEMON_STOP_TIMEOUT',
+  '%s did not stop within %d ms',
+  500,
+);
+
+/** Readiness, status or a watchdog ping could not be sent to systemd (logged, never thrown). */
+export const SystemdNotifyError = define<[what: string]>()('PFM_ERR_SYSTEMD_NOTIFY', '%s', 500);
+
+/** The CLI could not reach the daemon's API, or the API answered with an error. */
+export const CliRequestError = define<[url: string, reason: string]>()(
+  'PFM_ERR_CLI_REQUEST',
+  'Request to %s failed: %s',
+  502,
+);
+
 /** All error constructors by code: the list README's error table is checked against. */
 export const ERRORS = {
   PFM_ERR_BUS_INVALID_MESSAGE: BusInvalidMessageError,
@@ -65,6 +148,19 @@ export const ERRORS = {
   PFM_ERR_BUS_STOPPED: BusStoppedError,
   PFM_ERR_BUS_INVALID_OPTION: BusInvalidOptionError,
   PFM_ERR_BUS_HANDLER: BusHandlerError,
+  PFM_ERR_CONFIG_INVALID: ConfigInvalidError,
+  PFM_ERR_CONFIG_FILE: ConfigFileError,
+  PFM_ERR_API_INSECURE_BIND: ApiInsecureBindError,
+  PFM_ERR_API_LISTEN: ApiListenError,
+  PFM_ERR_API_UNAUTHORIZED: ApiUnauthorizedError,
+  PFM_ERR_API_BAD_REQUEST: ApiBadRequestError,
+  PFM_ERR_API_INTERNAL: ApiInternalError,
+  PFM_ERR_API_NOT_FOUND: ApiNotFoundError,
+  PFM_ERR_API_RATE_LIMITED: ApiRateLimitedError,
+  PFM_ERR_DAEMON_START: DaemonStartError,
+  PFM_ERR_DAEMON_STOP_TIMEOUT: DaemonStopTimeoutError,
+  PFM_ERR_SYSTEMD_NOTIFY: SystemdNotifyError,
+  PFM_ERR_CLI_REQUEST: CliRequestError,
 } as const;
 
 /** A Performia error code. */

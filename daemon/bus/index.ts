@@ -7,6 +7,7 @@ export {
   type BusState,
   MessageBus,
   type MessageBusOptions,
+  type SampleObserver,
   type StopOptions,
   type StopReport,
   systemClock,

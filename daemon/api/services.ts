@@ -1,0 +1,47 @@
+/**
+ * What the control API may use: services injected by the daemon (CONVENTIONS.md: "routes never reach
+ * into an adapter's guts"). Everything is read through functions, so a config reload is seen at once.
+ */
+import type { Registry } from 'prom-client';
+import type { MessageBus } from '../bus/index.js';
+import type { PartHealth, PartState } from '../part.js';
+
+/** One part as `/agents`, `/adapters` and `/health` show it. */
+export interface PartInfo extends PartHealth {
+  name: string;
+  kind: 'adapter' | 'agent';
+}
+
+/** The daemon's overall health. */
+export interface HealthReport {
+  /** ok: everything ok; degraded: a part is degraded or failed; failed: the bus is not running. */
+  status: 'ok' | 'degraded' | 'failed' | 'starting' | 'stopping';
+  /** True once every part was started and the API listens. */
+  ready: boolean;
+  uptimeS: number;
+  bus: { state: string };
+  parts: PartInfo[];
+}
+
+/** WebSocket stream figures (the stream route updates them). */
+export interface StreamStats {
+  clients: number;
+  dropped: number;
+  sent: number;
+}
+
+/** The API's view of the daemon. */
+export interface ApiServices {
+  bus(): MessageBus;
+  health(): HealthReport;
+  parts(): PartInfo[];
+  /** The effective config with secrets redacted. */
+  config(): unknown;
+  /** The bearer token mutating routes need ('' = none). */
+  token(): string;
+  metrics: Registry;
+  stream: StreamStats;
+}
+
+/** The states that count as trouble in /health. */
+export const TROUBLE: ReadonlySet<PartState> = new Set<PartState>(['degraded', 'failed']);

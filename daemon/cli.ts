@@ -1,0 +1,285 @@
+#!/usr/bin/env node
+/**
+ * The `performia` command (issue #3): `start`, `check-config`, `send`, `monitor`, `stats`.
+ * This is the composition root's entry point, so it is where the environment is read; everything
+ * below gets it injected. Its own output goes to stdout/stderr; the daemon logs through pino.
+ */
+import { parseArgs } from 'node:util';
+import { configProblemsOf, formatConfig, loadConfig, type PerformiaConfig } from '../config/index.js';
+import { request, streamMessages } from './cli-client.js';
+import { Daemon } from './daemon.js';
+import { createLogger } from './logger.js';
+import { defaultParts } from './parts.js';
+import { SystemdNotifier } from './systemd-notify.js';
+
+const out = (text: string): void => {
+  process.stdout.write(`${text}\n`);
+};
+const err = (text: string): void => {
+  process.stderr.write(`${text}\n`);
+};
+/** Prints `text` and reports success: the end of a command that only prints. */
+const done = (text: string): number => {
+  out(text);
+  return 0;
+};
+
+const HELP: Record<string, string> = {
+  main: `performia — OSC/MIDI gateway daemon
+
+usage: performia <command> [options]
+
+commands:
+  start [--config FILE]          run the daemon (embedded default config without --config)
+  check-config FILE              validate a config file and print the effective config
+  send TYPE [options]            publish one message through the API
+  monitor [options]              follow the live message stream
+  stats [options]                print the bus statistics
+
+Run 'performia <command> --help' for a command's options.`,
+  start: `usage: performia start [--config FILE]
+
+Runs the daemon. The config is the embedded default, overridden by FILE (or $PERFORMIA_CONFIG), then by
+PERFORMIA_API_HOST, PERFORMIA_API_PORT, PERFORMIA_API_TOKEN, PERFORMIA_LOG_LEVEL, PERFORMIA_OSC_PORT.
+SIGTERM/SIGINT stop it (draining the bus), SIGHUP reloads the config.`,
+  'check-config': `usage: performia check-config FILE
+
+Validates FILE merged over the embedded default (and the PERFORMIA_* environment overrides), without
+starting anything. Prints the effective config (token redacted) and exits 0, or lists every problem and
+exits 1.`,
+  send: `usage: performia send TYPE [--payload JSON] [--priority P] [--to AGENT] [--at MS] [client options]
+
+Publishes one message. P is 0..3 or CRITICAL, HIGH, NORMAL, LOW.`,
+  monitor: `usage: performia monitor [--type T[,T…]] [--min-priority P] [client options]
+
+Prints every message on the bus as it passes, one line each, until Ctrl-C.`,
+  stats: `usage: performia stats [--json] [client options]
+
+Prints the bus statistics.`,
+  client: `client options:
+  --url URL        the daemon's API (default $PERFORMIA_API_URL, else http://127.0.0.1:$PERFORMIA_API_PORT or 7070)
+  --token TOKEN    bearer token (default $PERFORMIA_API_TOKEN)
+  --config FILE    take the API address and token from this config file`,
+};
+
+const CLIENT_OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The API address and token the client commands use. */
+function clientTarget(values: { url?: string; token?: string; config?: string }): {
+  url: string;
+  token: string;
+} {
+  const env = process.env;
+  if (values.config !== undefined) {
+    const cfg = loadConfig({ file: values.config, env });
+    const host = cfg.api.host === '0.0.0.0' || cfg.api.host === '::' ? '127.0.0.1' : cfg.api.host;
+    return {
+      url: values.url ?? `http://${host.includes(':') ? `[${host}]` : host}:${cfg.api.port}`,
+      token: values.token ?? cfg.api.token,
+    };
+  }
+  const url = values.url ?? env.PERFORMIA_API_URL ?? `http://127.0.0.1:${env.PERFORMIA_API_PORT ?? '7070'}`;
+  return { url, token: values.token ?? env.PERFORMIA_API_TOKEN ?? '' };
+}
+
+async function start(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) return done(HELP.start as string);
+  const env = process.env;
+  const load = (): PerformiaConfig => loadConfig({ file: values.config, env });
+  let config: PerformiaConfig;
+  try {
+    config = load();
+  } catch (e) {
+    err(`performia: ${(e as Error).message}`);
+    return 2;
+  }
+  const logger = createLogger(config.log, process.stdout.isTTY === true);
+  const notifier = new SystemdNotifier({ env, logger: logger.child({ component: 'systemd' }) });
+  const daemon = new Daemon({ config, logger, parts: defaultParts, notifier, reloadConfig: load });
+  let stopping: Promise<void> | undefined;
+  const shutdown = (signal: string): void => {
+    if (stopping !== undefined) return;
+    logger.info({ signal }, 'signal received: stopping');
+    stopping = daemon.stop().then(() => {
+      process.exitCode = 0;
+      // Whatever still holds the event loop after every part stopped must not keep a stopped daemon alive.
+      setTimeout(() => process.exit(0), 1_000).unref();
+    });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGHUP', () => {
+    logger.info({ signal: 'SIGHUP' }, 'signal received: reloading config');
+    void daemon.reload();
+  });
+  process.on('unhandledRejection', (reason) => {
+    // A bug, not wire input: log it loudly and keep the show running.
+    logger.error({ err: reason }, 'unhandled promise rejection');
+  });
+  process.on('uncaughtException', (e) => {
+    // State may be corrupt after an uncaught exception: stop cleanly and let systemd restart us.
+    logger.fatal({ err: e }, 'uncaught exception: stopping');
+    void daemon.stop().finally(() => process.exit(1));
+  });
+  try {
+    await daemon.start();
+  } catch (e) {
+    logger.fatal(
+      { code: (e as { code?: string }).code, err: (e as Error).message },
+      'performia failed to start',
+    );
+    await daemon.stop();
+    return 1;
+  }
+  return -1; // keep running
+}
+
+function checkConfig(args: string[]): number {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help || positionals.length !== 1) {
+    (values.help ? out : err)(HELP['check-config'] as string);
+    return values.help ? 0 : 2;
+  }
+  const file = positionals[0] as string;
+  try {
+    const config = loadConfig({ file, env: process.env });
+    err(`${file}: OK`);
+    out(formatConfig(config, { redact: true }));
+    return 0;
+  } catch (e) {
+    const problems = configProblemsOf(e);
+    err(`${file}: ${problems.length > 0 ? `${problems.length} problem(s)` : 'invalid'}`);
+    if (problems.length > 0) for (const p of problems) err(`  ${p.message ?? JSON.stringify(p)}`);
+    else err(`  ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+async function send(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ...CLIENT_OPTIONS,
+      payload: { type: 'string' },
+      priority: { type: 'string' },
+      to: { type: 'string' },
+      at: { type: 'string' },
+    },
+  });
+  if (values.help || positionals.length !== 1) {
+    (values.help ? out : err)(`${HELP.send}\n\n${HELP.client}`);
+    return values.help ? 0 : 2;
+  }
+  let payload: unknown = null;
+  if (values.payload !== undefined) {
+    try {
+      payload = JSON.parse(values.payload);
+    } catch (e) {
+      err(`performia send: --payload is not JSON: ${(e as Error).message}`);
+      return 2;
+    }
+  }
+  const priority =
+    values.priority === undefined
+      ? undefined
+      : /^\d$/.test(values.priority)
+        ? Number(values.priority)
+        : values.priority.toUpperCase();
+  const body = {
+    type: positionals[0],
+    payload,
+    priority,
+    to: values.to,
+    at: values.at === undefined ? undefined : Number(values.at),
+  };
+  const target = clientTarget(values);
+  const res = (await request(target, 'POST', '/messages', body)) as {
+    id: number;
+    type: string;
+    priority: number;
+  };
+  out(`published #${res.id} ${res.type} (priority ${res.priority})`);
+  return 0;
+}
+
+async function monitor(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { ...CLIENT_OPTIONS, type: { type: 'string' }, 'min-priority': { type: 'string' } },
+  });
+  if (values.help) return done(`${HELP.monitor}\n\n${HELP.client}`);
+  const query = new URLSearchParams();
+  if (values.type !== undefined) query.set('type', values.type);
+  if (values['min-priority'] !== undefined) query.set('minPriority', values['min-priority'].toUpperCase());
+  await streamMessages(clientTarget(values), query, out);
+  return 0;
+}
+
+async function stats(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...CLIENT_OPTIONS, json: { type: 'boolean' } } });
+  if (values.help) return done(`${HELP.stats}\n\n${HELP.client}`);
+  const s = (await request(clientTarget(values), 'GET', '/stats')) as Record<string, unknown>;
+  if (values.json) return done(JSON.stringify(s, null, 2));
+  const lat = s.deliveryLatencyUs as { p50: number; p99: number; max: number };
+  out(`state       ${String(s.state)}`);
+  for (const k of [
+    'published',
+    'delivered',
+    'refused',
+    'evicted',
+    'coalesced',
+    'discarded',
+    'pending',
+    'handlerErrors',
+    'slowHandlers',
+  ]) {
+    out(`${k.padEnd(12)}${String(s[k])}`);
+  }
+  out(`latency     p50 ${lat.p50} µs, p99 ${lat.p99} µs, max ${lat.max} µs`);
+  return 0;
+}
+
+const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
+  start,
+  'check-config': checkConfig,
+  send,
+  monitor,
+  stats,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    (command === undefined ? err : out)(HELP.main as string);
+    return command === undefined ? 2 : 0;
+  }
+  const run = COMMANDS[command];
+  if (run === undefined) {
+    err(`performia: unknown command "${command}"\n\n${HELP.main}`);
+    return 2;
+  }
+  try {
+    return await run(rest);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    err(`performia ${command}: ${code?.startsWith('PFM_ERR_') ? `${code}: ` : ''}${(e as Error).message}`);
+    return code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ? 2 : 1;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+if (code >= 0) process.exitCode = code;

@@ -1,0 +1,64 @@
+/** Builds daemons for tests: in-process, on free ports, quiet logs captured in memory. */
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { type PerformiaConfig, validateConfig } from '../../config/index.js';
+import { Daemon } from '../../daemon/daemon.js';
+import type { Part, PartFactory, PartHealth } from '../../daemon/part.js';
+
+/** A config on free ports, with `overrides` deep-merged (one level deep per section). */
+export function testConfig(overrides: Record<string, Record<string, unknown>> = {}): PerformiaConfig {
+  const base: Record<string, Record<string, unknown>> = {
+    api: { port: 0 },
+    osc: { listen: { host: '127.0.0.1', port: 0 } },
+    log: { level: 'debug', pretty: 'never' },
+  };
+  for (const [k, v] of Object.entries(overrides)) base[k] = { ...(base[k] ?? {}), ...v };
+  return validateConfig(base);
+}
+
+/** A pino logger writing JSON lines into `lines`. */
+export function memoryLogger(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const l of String(chunk).split('\n')) if (l.trim() !== '') lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, stream), lines };
+}
+
+/** A part whose health the test sets. */
+export class FakePart implements Part {
+  started = 0;
+  stopped = 0;
+  current: PartHealth = { state: 'ok' };
+  constructor(
+    readonly name: string,
+    readonly kind: 'adapter' | 'agent',
+    private readonly failStart?: string,
+  ) {}
+  async start(): Promise<void> {
+    this.started++;
+    if (this.failStart !== undefined) throw new Error(this.failStart);
+  }
+  async stop(): Promise<void> {
+    this.stopped++;
+    this.current = { state: 'stopped' };
+  }
+  health(): PartHealth {
+    return this.current;
+  }
+}
+
+/** Starts a daemon; the caller stops it. */
+export async function startDaemon(
+  config: PerformiaConfig,
+  parts: Part[] = [],
+): Promise<{ daemon: Daemon; lines: Record<string, unknown>[] }> {
+  const { logger, lines } = memoryLogger();
+  const factory: PartFactory = () => parts;
+  const daemon = new Daemon({ config, logger, parts: [factory] });
+  await daemon.start();
+  return { daemon, lines };
+}
