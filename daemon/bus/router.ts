@@ -51,7 +51,8 @@ export interface SubscriberInfo {
   slow: number;
 }
 
-const NONE: readonly Subscriber[] = Object.freeze([]);
+/** Route lists are never mutated once built; not frozen, since V8 reads frozen arrays more slowly. */
+const NONE: readonly Subscriber[] = [];
 /** Distinct directed recipients cached at most; beyond it the cache starts over (wire-chosen names). */
 const MAX_CACHED_RECIPIENTS = 1024;
 
@@ -144,7 +145,7 @@ export class Router {
 
   private build(match: (s: Subscriber) => boolean): readonly Subscriber[] {
     const list = this.subscribers.filter(match);
-    return list.length === 0 ? NONE : Object.freeze(list);
+    return list.length === 0 ? NONE : list;
   }
 
   private invalidate(): void {

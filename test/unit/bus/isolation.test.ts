@@ -119,7 +119,7 @@ describe('handler isolation', () => {
   });
 
   it('with timing sampled every 16 calls, names the subscribers of the slow block', async () => {
-    bus = new MessageBus({ slowHandlerMs: 5 });
+    bus = new MessageBus({ slowHandlerMs: 5, timingEvery: 16 });
     const slow: BusEvents['slowHandler'][] = [];
     bus.on('slowHandler', (e) => slow.push(e));
     bus.subscribe(
