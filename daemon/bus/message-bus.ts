@@ -4,7 +4,9 @@
  * Four FIFO lanes, one per priority; the dispatch loop always takes the oldest message of the most
  * urgent non-empty lane, so a CRITICAL message queued behind 100,000 LOW ones is next. Handlers are
  * called synchronously (a promise they return only gets a rejection handler), in time slices that end
- * with `setImmediate`, so sockets and timers are served between slices however long the queue.
+ * with `setImmediate`, so sockets and timers are served between slices however long the queue. A
+ * CRITICAL message published outside dispatch also gets a slice of its own as a microtask, right after
+ * the task that published it (see `urgentSlice`).
  *
  * Accounting: every published message ends up in exactly one of delivered, refused (at `publish`, the
  * caller gets the error), evicted (by a more urgent one, when the queue is full), coalesced (replaced by
@@ -161,6 +163,10 @@ export class MessageBus {
   private accepting = true;
   /** A dispatch slice is queued (setImmediate) or running. */
   private scheduled = false;
+  /** A microtask slice for the CRITICAL lane is queued (see urgentSlice). */
+  private urgentQueued = false;
+  /** A slice is running (handlers are being called). */
+  private inSlice = false;
   /** The last clock read shared by publish timestamps, and how many more publishes may use it. */
   private clockNow = 0;
   private clockUses = 0;
@@ -309,6 +315,10 @@ export class MessageBus {
       this.pending++;
       if (this.coalesce !== null) this.coalesce.remember(message, slot);
       if (!this.scheduled && this.state === 'running') this.schedule();
+      if (priority === 0 && !this.urgentQueued && !this.inSlice && this.state === 'running') {
+        this.urgentQueued = true;
+        queueMicrotask(this.urgentSlice);
+      }
     }
     if (sampled) this.samplePublishCost(t0);
     return message;
@@ -454,6 +464,29 @@ export class MessageBus {
       this.scheduled = false;
       return;
     }
+    this.runSlice(false);
+    this.scheduled = false;
+    if (this.pending > 0) this.schedule();
+    else if (this.onQueueEmpty !== undefined) this.onQueueEmpty();
+  };
+
+  /**
+   * The CRITICAL lane's own slice, queued as a microtask when a CRITICAL message is published outside
+   * dispatch: it runs as soon as the publishing task (a timer, a socket callback) returns, instead of
+   * after the rest of the event-loop turn. It takes CRITICAL messages only, for one slice at most, and
+   * never queues itself again, so I/O cannot be starved: anything left waits for the regular slice.
+   */
+  private readonly urgentSlice = (): void => {
+    this.urgentQueued = false;
+    if ((this.state !== 'running' && this.state !== 'stopping') || this.lanes[0]!.length === 0) return;
+    this.runSlice(true);
+    if (this.pending > 0) this.schedule();
+    else if (this.onQueueEmpty !== undefined) this.onQueueEmpty();
+  };
+
+  /** Dispatches for up to one slice: every lane, or the CRITICAL lane only (`urgentOnly`). */
+  private runSlice(urgentOnly: boolean): void {
+    this.inSlice = true;
     const clock = this.clock;
     const lanes = this.lanes;
     const timingEvery = this.timingEvery;
@@ -469,7 +502,8 @@ export class MessageBus {
     let yieldNow = false;
     let blockCount = 0;
     const blockSubs = this.blockSubs;
-    while (!yieldNow && this.pending > 0) {
+    const urgent = lanes[0]!;
+    while (!yieldNow && (urgentOnly ? urgent.length > 0 : this.pending > 0)) {
       // pending > 0, so some lane holds a message: take the most urgent lane's oldest.
       let p = 0;
       let message = lanes[0]!.shift();
@@ -536,10 +570,8 @@ export class MessageBus {
     this.blockSubs.length = 0;
     // The next publish reads the clock afresh: the loop may idle before the next slice.
     this.clockUses = 0;
-    this.scheduled = false;
-    if (this.pending > 0) this.schedule();
-    else if (this.onQueueEmpty !== undefined) this.onQueueEmpty();
-  };
+    this.inSlice = false;
+  }
 
   private slowBlock(elapsedMs: number, count: number, messageId: number): void {
     const distinct = [...new Set(this.blockSubs.slice(0, count))];

@@ -59,6 +59,52 @@ describe('dispatch order', () => {
     expect(low).toBe(100_000);
   });
 
+  it('dispatches a CRITICAL message published by a timer before the event loop turns, even during a flood', async () => {
+    bus = new MessageBus({ maxQueueSize: 200_000 });
+    const events: string[] = [];
+    let lows = 0;
+    bus.subscribe('flood', () => {
+      lows++;
+    });
+    bus.subscribe('beat', () => {
+      events.push('beat');
+    });
+    await bus.start();
+    for (let i = 0; i < 100_000; i++) bus.publish({ type: 'flood', from: 't', priority: Priority.LOW, payload: i });
+    const seen = await new Promise<{ lows: number; beatDone: boolean }>((resolve) => {
+      setTimeout(() => {
+        const before = lows;
+        bus.publish({ type: 'beat', from: 'conductor', priority: Priority.CRITICAL, payload: null });
+        setImmediate(() => events.push('next turn'));
+        // Runs after the bus's own microtask: the beat must be delivered by then, within this task.
+        queueMicrotask(() => resolve({ lows: before, beatDone: events.includes('beat') }));
+      }, 0);
+    });
+    await idle(bus);
+    expect(seen.beatDone).toBe(true);
+    expect(events.slice(0, 2)).toEqual(['beat', 'next turn']);
+    expect(seen.lows).toBeLessThan(100_000);
+    expect(lows).toBe(100_000);
+  });
+
+  it('leaves a CRITICAL flood beyond one slice to the regular slices, so I/O still runs', async () => {
+    bus = new MessageBus({ maxQueueSize: 300_000, sliceMs: 1 });
+    let n = 0;
+    bus.subscribe('urgent', () => {
+      n++;
+    });
+    await bus.start();
+    let atTimer = -1;
+    setTimeout(() => {
+      atTimer = n;
+    }, 0);
+    for (let i = 0; i < 200_000; i++) bus.publish({ type: 'urgent', from: 't', priority: Priority.CRITICAL, payload: i });
+    await idle(bus);
+    expect(n).toBe(200_000);
+    expect(atTimer).toBeGreaterThan(0);
+    expect(atTimer).toBeLessThan(200_000);
+  });
+
   it('lets a CRITICAL published by a handler overtake queued LOW messages', async () => {
     bus = new MessageBus();
     const seen: string[] = [];
