@@ -6,6 +6,8 @@ import type { Figure, GroupLoader } from './types.js';
 
 export const groups: Readonly<Record<string, GroupLoader>> = {
   bus: async () => (await import('./bus.js')).figures,
+  api: async () => (await import('./api.js')).figures,
+  daemon: async () => (await import('./daemon.js')).figures,
 };
 
 /** The figures of the given groups, in registry order within each group. */

@@ -141,6 +141,29 @@ export const CliRequestError = define<[url: string, reason: string]>()(
   502,
 );
 
+/** An OSC packet that cannot be decoded: the reason names the byte offset and what was wrong. */
+export const OscDecodeError = define<[reason: string]>()('PFM_ERR_OSC_DECODE', 'Malformed OSC packet: %s', 400);
+
+/** A message that cannot be encoded as OSC (bad address, argument of the wrong type or range). */
+export const OscEncodeError = define<[reason: string]>()('PFM_ERR_OSC_ENCODE', 'Cannot encode OSC: %s', 500);
+
+/** An OSC listener cannot bind (port in use, permission denied, address not on this machine). */
+export const OscBindError = define<[what: string, reason: string]>()(
+  'PFM_ERR_OSC_BIND',
+  'OSC %s cannot listen: %s',
+  500,
+);
+
+/** An OSC packet could not be sent to a target. */
+export const OscSendError = define<[target: string, reason: string]>()(
+  'PFM_ERR_OSC_SEND',
+  'Cannot send OSC to %s: %s',
+  500,
+);
+
+/** An OSC route, output rule, target or address pattern in the config is unusable. */
+export const OscConfigError = define<[reason: string]>()('PFM_ERR_OSC_CONFIG', 'Invalid OSC configuration: %s', 400);
+
 /** All error constructors by code: the list README's error table is checked against. */
 export const ERRORS = {
   PFM_ERR_BUS_INVALID_MESSAGE: BusInvalidMessageError,
@@ -160,6 +183,11 @@ export const ERRORS = {
   PFM_ERR_DAEMON_START: DaemonStartError,
   PFM_ERR_DAEMON_STOP_TIMEOUT: DaemonStopTimeoutError,
   PFM_ERR_SYSTEMD_NOTIFY: SystemdNotifyError,
+  PFM_ERR_OSC_DECODE: OscDecodeError,
+  PFM_ERR_OSC_ENCODE: OscEncodeError,
+  PFM_ERR_OSC_BIND: OscBindError,
+  PFM_ERR_OSC_SEND: OscSendError,
+  PFM_ERR_OSC_CONFIG: OscConfigError,
   PFM_ERR_CLI_REQUEST: CliRequestError,
 } as const;
 
