@@ -120,7 +120,8 @@ export function spawnNode(name: string, args: readonly string[], env: NodeJS.Pro
       }, ms);
       waiters.add(waiter);
       exited.then(
-        (code) => finish(new Error(`${name}: exited (code ${code}) before its expected output; ${describe()}`)),
+        (code) =>
+          finish(new Error(`${name}: exited (code ${code}) before its expected output; ${describe()}`)),
         (err: Error) => finish(err),
       );
     });
@@ -177,9 +178,7 @@ export function jsonLine(line: string): Record<string, unknown> | undefined {
 /** The daemon's ready log line (`performia ready: control API at …`) carrying `api`. */
 export function isReadyLine(line: string): boolean {
   const log = jsonLine(line);
-  return (
-    typeof log?.msg === 'string' && log.msg.startsWith('performia ready') && typeof log.api === 'string'
-  );
+  return typeof log?.msg === 'string' && log.msg.startsWith('performia ready') && typeof log.api === 'string';
 }
 
 /** Starts the built daemon: `node dist/daemon/cli.js start [--config FILE]`. */

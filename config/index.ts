@@ -11,5 +11,28 @@ export {
   redactConfig,
   validateConfig,
 } from './load.js';
+export {
+  OSC_DATALESS_TAGS,
+  OSC_PRESET_NAMES,
+  OSC_TYPE_TAGS,
+  type OscConfig,
+  type OscListenerConfig,
+  type OscOutputArgConfig,
+  type OscOutputConfig,
+  type OscPayloadFieldConfig,
+  type OscPresetName,
+  type OscRouteConfig,
+  type OscStartArgConfig,
+  type OscStartMessageConfig,
+  type OscTargetConfig,
+  type OscTcpConfig,
+  type OscTypeTag,
+} from './osc-schema.js';
+export {
+  ABLETONOSC_PRESET,
+  applyPresets,
+  OSC_PRESETS,
+  type OscPreset,
+} from './presets.js';
 export type { ConfigProblem } from './problems.js';
 export { ConfigSchema, DEFAULT_CONFIG, LOG_LEVELS, type PerformiaConfig } from './schema.js';

@@ -9,6 +9,9 @@ import Value from 'typebox/value';
 import { parseDocument, stringify } from 'yaml';
 import { ConfigFileError, ConfigInvalidError } from '../daemon/errors.js';
 import { deepFreeze } from './deep-freeze.js';
+import { withDefaults } from './defaults.js';
+import { findOscProblems } from './osc-rules.js';
+import { applyPresets } from './presets.js';
 import { type ConfigProblem, findProblems, isPlainObject } from './problems.js';
 import { ConfigSchema, DEFAULT_CONFIG, type PerformiaConfig } from './schema.js';
 
@@ -51,7 +54,9 @@ export type ConfigInvalidErrorWithProblems = InstanceType<typeof ConfigInvalidEr
 /**
  * Loads the effective configuration: the embedded default, deep-merged with the YAML file (mappings
  * merge key by key; lists and scalars replace), then the environment overrides of
- * {@link CONFIG_ENV_OVERRIDES}. An empty environment variable counts as unset.
+ * {@link CONFIG_ENV_OVERRIDES}, then the OSC presets of `osc.presets` (presets.ts), then the schema
+ * defaults inside lists and named entries (an `osc.targets` entry's `protocol`). An empty environment
+ * variable counts as unset.
  *
  * @returns the config, deep-frozen.
  * @throws ConfigFileError (`PFM_ERR_CONFIG_FILE`) when the file cannot be read, is not valid YAML, or its
@@ -69,7 +74,7 @@ export function loadConfig(options: LoadConfigOptions = {}): PerformiaConfig {
 
 /**
  * Validates a raw config object (e.g. parsed from a request body): schema defaults are applied to
- * missing keys, then every key is checked.
+ * missing keys and the OSC presets merged, as {@link loadConfig} does, then every key is checked.
  *
  * @returns the config, deep-frozen (a copy: `raw` is neither changed nor frozen).
  * @throws ConfigInvalidError (`PFM_ERR_CONFIG_INVALID`) listing every problem.
@@ -103,9 +108,14 @@ export function configProblemsOf(err: unknown): readonly ConfigProblem[] {
   return Array.isArray(problems) ? (problems as ConfigProblem[]) : [];
 }
 
-/** Checks a merged config; on success returns a frozen copy, so nothing of the caller's input is frozen. */
-function check(value: unknown, sources: ReadonlyMap<string, string>, file?: string): PerformiaConfig {
-  let problems = findProblems(ConfigSchema, value, sources);
+/**
+ * Completes a merged config (presets, then defaults, so a preset's target keys fill what yours leave
+ * out before a schema default does) and checks it: the schema walk, then the rules across keys. On
+ * success returns a frozen copy, so nothing of the caller's input is frozen.
+ */
+function check(merged: unknown, sources: ReadonlyMap<string, string>, file?: string): PerformiaConfig {
+  const value = withDefaults(ConfigSchema, applyPresets(merged));
+  let problems = [...findProblems(ConfigSchema, value, sources), ...findOscProblems(value)];
   if (problems.length === 0 && !Value.Check(ConfigSchema, value)) {
     // Safety net: our walk covers the keywords the schema uses today; if someone adds one it does not
     // know, TypeBox still refuses the value, with its own (plainer) words.

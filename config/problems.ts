@@ -7,7 +7,9 @@
  * ("must be integer", "schema is false"), and on this version it does not always report every problem
  * of a value (measured: after a `minItems` failure inside a record, later keys went unreported). The
  * walk covers the keywords the config schema uses; `Value.Check` stays the final word (see load.ts).
+ * Rules across several keys (osc-rules.ts) build their problems with {@link problemAt}.
  */
+import { STRING_FORMATS } from './formats.js';
 
 /** One thing wrong with a configuration. */
 export interface ConfigProblem {
@@ -30,16 +32,22 @@ interface SchemaNode {
   properties?: Record<string, SchemaNode>;
   patternProperties?: Record<string, SchemaNode>;
   required?: readonly string[];
-  items?: SchemaNode;
+  /** One schema for every item, or (a tuple) one per position. */
+  items?: SchemaNode | readonly SchemaNode[];
   minimum?: number;
   maximum?: number;
   exclusiveMinimum?: number;
   exclusiveMaximum?: number;
   minLength?: number;
+  pattern?: string;
+  /** A name of formats.ts: its check, and its words in problems. */
+  format?: string;
   minItems?: number;
+  maxItems?: number;
 }
 
-type Segment = string | number;
+/** One step of a key path: a key, or a list index. */
+export type Segment = string | number;
 
 /** True for a plain `{ key: value }` object (what a YAML mapping becomes), not an array or null. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -64,9 +72,20 @@ function walk(schema: SchemaNode, value: unknown, path: Segment[], out: ConfigPr
   if (schema.type === 'object') {
     walkObject(schema, value, path, out);
   } else if (schema.type === 'array' && Array.isArray(value) && schema.items !== undefined) {
-    if (value.length < (schema.minItems ?? 0)) out.push(mismatch(path, value, schema));
+    const { items } = schema;
+    if (isTuple(items)) {
+      // A tuple (TypeBox: `items` as a list, no additional items): exactly one value per position.
+      if (value.length !== items.length) out.push(mismatch(path, value, schema));
+      else
+        items.forEach((item, i) => {
+          walk(item, value[i], [...path, i], out);
+        });
+      return;
+    }
+    const tooMany = schema.maxItems !== undefined && value.length > schema.maxItems;
+    if (value.length < (schema.minItems ?? 0) || tooMany) out.push(mismatch(path, value, schema));
     value.forEach((item, i) => {
-      walk(schema.items as SchemaNode, item, [...path, i], out);
+      walk(items, item, [...path, i], out);
     });
   } else if (!matchesScalar(schema, value)) {
     out.push(mismatch(path, value, schema));
@@ -96,11 +115,17 @@ function walkObject(schema: SchemaNode, value: unknown, path: Segment[], out: Co
   }
 }
 
+function isTuple(items: SchemaNode | readonly SchemaNode[]): items is readonly SchemaNode[] {
+  return Array.isArray(items);
+}
+
 function matchesScalar(schema: SchemaNode, value: unknown): boolean {
   if (schema.enum !== undefined) return schema.enum.includes(value);
   switch (schema.type) {
     case 'string':
-      return typeof value === 'string' && value.length >= (schema.minLength ?? 0);
+      return (
+        typeof value === 'string' && value.length >= (schema.minLength ?? 0) && matchesText(schema, value)
+      );
     case 'boolean':
       return typeof value === 'boolean';
     case 'integer':
@@ -108,9 +133,33 @@ function matchesScalar(schema: SchemaNode, value: unknown): boolean {
     case 'number':
       // YAML has `.inf` and `.nan`: neither is a usable setting.
       return typeof value === 'number' && Number.isFinite(value) && inRange(schema, value);
+    case undefined:
+      // No type: any constant (TypeBox's Unknown), as long as it is plain JSON data.
+      return isJsonValue(value);
     default:
       return false;
   }
+}
+
+function matchesText(schema: SchemaNode, text: string): boolean {
+  if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(text)) return false;
+  const format = schema.format === undefined ? undefined : STRING_FORMATS[schema.format];
+  return format === undefined || format.check(text);
+}
+
+/**
+ * True for data JSON can hold: null, booleans, finite numbers, strings, and lists and mappings of them.
+ * Not `.inf`/`.nan` (YAML has them), and not a cyclic YAML alias.
+ */
+export function isJsonValue(value: unknown, ancestors: Set<object> = new Set()): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (typeof value !== 'object' || ancestors.has(value)) return false;
+  if (!Array.isArray(value) && !isPlainObject(value)) return false;
+  ancestors.add(value);
+  const ok = Object.values(value).every((v) => isJsonValue(v, ancestors));
+  ancestors.delete(value);
+  return ok;
 }
 
 function inRange(s: SchemaNode, n: number): boolean {
@@ -130,21 +179,42 @@ function describe(schema: SchemaNode): string {
     case 'number':
       return `${schema.type}${describeRange(schema)}`;
     case 'string':
-      return (schema.minLength ?? 0) > 0 ? 'non-empty string' : 'string';
+      return describeString(schema);
     case 'boolean':
       return 'true or false';
-    case 'array': {
-      const item = schema.items === undefined ? 'value' : describe(schema.items);
-      const items = /^[a-z]+$/.test(item) ? `${item}s` : `items (${item})`;
-      return `${(schema.minItems ?? 0) > 0 ? 'non-empty ' : ''}list of ${items}`;
-    }
+    case 'array':
+      return describeArray(schema);
     case 'object': {
       const keys = Object.keys(schema.properties ?? {});
       return keys.length > 0 ? `mapping with keys ${keys.join(', ')}` : 'mapping of names to settings';
     }
+    case undefined:
+      return 'a JSON value (null, true/false, number, string, list or mapping)';
     default:
       return 'a valid value';
   }
+}
+
+function describeString(schema: SchemaNode): string {
+  const format = schema.format === undefined ? undefined : STRING_FORMATS[schema.format];
+  if (format !== undefined) return format.expected;
+  const base = (schema.minLength ?? 0) > 0 ? 'non-empty string' : 'string';
+  return schema.pattern === undefined ? base : `${base} matching ${schema.pattern}`;
+}
+
+function describeArray(schema: SchemaNode): string {
+  const { items } = schema;
+  if (items !== undefined && isTuple(items)) {
+    const kinds = [...new Set(items.map(describe))];
+    const [only] = kinds;
+    const each = kinds.length === 1 && only !== undefined && /^[a-z]+$/.test(only) ? `${only}s` : 'values';
+    return `list of ${items.length} ${each}`;
+  }
+  const item = items === undefined ? 'value' : describe(items);
+  const what = /^[a-z]+$/.test(item) ? `${item}s` : `items (${item})`;
+  const { minItems = 0, maxItems } = schema;
+  if (maxItems !== undefined) return `list of ${minItems}..${maxItems} ${what}`;
+  return `${minItems > 0 ? 'non-empty ' : ''}list of ${what}`;
 }
 
 function describeRange(s: SchemaNode): string {
@@ -161,6 +231,20 @@ function mismatch(path: Segment[], value: unknown, schema: SchemaNode): ConfigPr
   const at = renderPath(path);
   const expected = describe(schema);
   return { path: at, value, expected, message: `${at}: expected ${expected}, got ${showValue(value)}` };
+}
+
+/**
+ * A problem found by a rule beyond the schema: `path: what` (e.g. `osc.routes[0].payload.bpm: set
+ * exactly one of arg, name or value`). `expected` is what the rule wants, in plain words.
+ */
+export function problemAt(
+  path: readonly Segment[],
+  value: unknown,
+  expected: string,
+  what: string,
+): ConfigProblem {
+  const at = renderPath(path);
+  return { path: at, value, expected, message: `${at}: ${what}` };
 }
 
 function unknownKey(path: Segment[], value: unknown, known: string[]): ConfigProblem {
@@ -184,7 +268,7 @@ function withEnv(problem: ConfigProblem, env: string | undefined): ConfigProblem
 }
 
 /** `api.port`, `bus.coalesce["osc.fader"].by[0]`: brackets where a dot would mislead. */
-function renderPath(path: readonly Segment[]): string {
+export function renderPath(path: readonly Segment[]): string {
   if (path.length === 0) return '(top level)';
   let out = '';
   for (const seg of path) {
@@ -196,7 +280,7 @@ function renderPath(path: readonly Segment[]): string {
 }
 
 /** The value as JSON, cut short when long; `nothing` for undefined. */
-function showValue(value: unknown): string {
+export function showValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   let text: string;

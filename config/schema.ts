@@ -5,6 +5,7 @@
 import Type from 'typebox';
 import Value from 'typebox/value';
 import { deepFreeze } from './deep-freeze.js';
+import { OscSchema } from './osc-schema.js';
 
 /** Every object is closed (`additionalProperties: false`) so a typo such as `api.prot` is an error. */
 const closed = { additionalProperties: false } as const;
@@ -122,23 +123,6 @@ const BusSchema = Type.Object(
     }),
   },
   { ...closed, default: {}, description: 'The priority message bus.' },
-);
-
-const OscSchema = Type.Object(
-  {
-    listen: Type.Object(
-      {
-        host: Type.String({
-          minLength: 1,
-          default: '127.0.0.1',
-          description: 'Address the OSC adapter listens on for incoming UDP packets.',
-        }),
-        port: port(57121, 'UDP port the OSC adapter listens on; 0 picks a free port.'),
-      },
-      { ...closed, default: {}, description: 'Where incoming OSC arrives.' },
-    ),
-  },
-  { ...closed, default: {}, description: 'The OSC adapter.' },
 );
 
 /** pino's levels, plus `silent`. */

@@ -11,11 +11,12 @@ import type { Logger } from 'pino';
 import { type PerformiaConfig, redactConfig } from '../config/index.js';
 import { type ApiServer, createApi } from './api/server.js';
 import { type HealthReport, type PartInfo, type StreamStats, TROUBLE } from './api/services.js';
-import { MessageBus, type StopReport } from './bus/index.js';
+import { MessageBus, type StopReport, systemClock } from './bus/index.js';
 import { ApiInsecureBindError, ApiListenError, DaemonStartError, DaemonStopTimeoutError } from './errors.js';
 import { createMetrics } from './metrics.js';
 import type { Part, PartFactory, PartHealth } from './part.js';
 import { changedKeys, isLoopback } from './reload.js';
+import { Scheduler } from './scheduler.js';
 
 /** Readiness and watchdog towards systemd (daemon/systemd-notify.ts); every method may be a no-op. */
 export interface Notifier {
@@ -81,6 +82,7 @@ export class Daemon {
   private readonly reloadConfig: (() => PerformiaConfig) | undefined;
   private state: DaemonState = 'idle';
   private bus: MessageBus | undefined;
+  private scheduler: Scheduler | undefined;
   private handles: Handle[] = [];
   private api: ApiServer | undefined;
   private apiUrl = '';
@@ -132,19 +134,33 @@ export class Daemon {
       observer: this.metrics.observer,
     });
     await this.bus.start();
-    const ctx = { bus: this.bus, config: cfg, logger: this.logger };
+    this.scheduler = new Scheduler({ clock: systemClock });
+    this.scheduler.onError = (err) => this.logger.error({ err }, 'scheduled callback failed');
+    // Run the scheduler once now, so its first real event (a held bundle, a beat) does not pay for
+    // compiling the timer path: measured here, that first event ran ~4 ms late otherwise.
+    this.scheduler.at(systemClock() + 1, () => {});
+    const ctx = {
+      bus: this.bus,
+      config: cfg,
+      logger: this.logger,
+      scheduler: this.scheduler,
+      metrics: this.metrics.registry,
+    };
     const parts = this.factories.flatMap((f) => f(ctx));
     // Adapters first, then agents (CONVENTIONS.md, "Lifecycle").
     this.handles = [
       ...parts.filter((p) => p.kind === 'adapter'),
       ...parts.filter((p) => p.kind === 'agent'),
     ].map((part) => ({ part }));
-    for (const h of this.handles) await this.startPart(h);
     try {
+      for (const h of this.handles) {
+        await this.startPart(h);
+        if (h.startError !== undefined && h.part.critical) throw h.startError;
+      }
       await this.listen(cfg);
     } catch (err) {
       this.state = 'failed';
-      await this.stopParts();
+      await this.stop();
       throw err;
     }
     this.state = 'running';
@@ -239,12 +255,19 @@ export class Daemon {
     try {
       await withDeadline(`${part.kind} ${part.name} (start)`, this.config.daemon.stopTimeoutMs, part.start());
     } catch (err) {
-      h.startError = new DaemonStartError(`${part.kind} ${part.name}`, (err as Error).message, {
-        cause: err,
-      });
+      // Keep the part's own error (PFM_ERR_OSC_BIND, …): its code and message say what to do.
+      h.startError =
+        err instanceof Error
+          ? err
+          : new DaemonStartError(`${part.kind} ${part.name}`, String(err), { cause: err });
       this.logger.error(
-        { code: 'PFM_ERR_DAEMON_START', part: part.name, err: (err as Error).message },
-        'part failed to start',
+        {
+          code: 'PFM_ERR_DAEMON_START',
+          cause: (err as { code?: string }).code,
+          part: part.name,
+          err: (err as Error).message,
+        },
+        `${part.kind} ${part.name} failed to start`,
       );
     }
   }
@@ -338,6 +361,7 @@ export class Daemon {
       );
     }
     await this.stopParts('adapter');
+    this.scheduler?.stop();
     this.notifier?.stop();
     this.state = 'stopped';
     this.logger.info('performia stopped');

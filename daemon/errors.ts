@@ -142,7 +142,11 @@ export const CliRequestError = define<[url: string, reason: string]>()(
 );
 
 /** An OSC packet that cannot be decoded: the reason names the byte offset and what was wrong. */
-export const OscDecodeError = define<[reason: string]>()('PFM_ERR_OSC_DECODE', 'Malformed OSC packet: %s', 400);
+export const OscDecodeError = define<[reason: string]>()(
+  'PFM_ERR_OSC_DECODE',
+  'Malformed OSC packet: %s',
+  400,
+);
 
 /** A message that cannot be encoded as OSC (bad address, argument of the wrong type or range). */
 export const OscEncodeError = define<[reason: string]>()('PFM_ERR_OSC_ENCODE', 'Cannot encode OSC: %s', 500);
@@ -162,7 +166,11 @@ export const OscSendError = define<[target: string, reason: string]>()(
 );
 
 /** An OSC route, output rule, target or address pattern in the config is unusable. */
-export const OscConfigError = define<[reason: string]>()('PFM_ERR_OSC_CONFIG', 'Invalid OSC configuration: %s', 400);
+export const OscConfigError = define<[reason: string]>()(
+  'PFM_ERR_OSC_CONFIG',
+  'Invalid OSC configuration: %s',
+  400,
+);
 
 /** All error constructors by code: the list README's error table is checked against. */
 export const ERRORS = {

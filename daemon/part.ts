@@ -3,8 +3,10 @@
  * composition root starts, stops and watches every part the same way, so later issues add parts
  * without touching its logic.
  */
+import type { Registry } from 'prom-client';
 import type { PerformiaConfig } from '../config/index.js';
 import type { BusLogger, MessageBus } from './bus/index.js';
+import type { Scheduler } from './scheduler.js';
 
 /** A part's state, as `/health` shows it. */
 export type PartState = 'idle' | 'starting' | 'ok' | 'degraded' | 'failed' | 'stopping' | 'stopped';
@@ -21,6 +23,8 @@ export interface PartHealth {
 export interface Part {
   readonly name: string;
   readonly kind: 'adapter' | 'agent';
+  /** When true, a failed start fails the daemon's start (e.g. `osc.onBindError: fail`). */
+  readonly critical?: boolean;
   /** Resolves when the part is really ready (socket bound, port open). */
   start(): Promise<void>;
   /** Idempotent; releases every timer, socket and device. */
@@ -35,6 +39,10 @@ export interface PartContext {
   bus: MessageBus;
   config: PerformiaConfig;
   logger: BusLogger & { child(bindings: Record<string, unknown>): PartContext['logger'] };
+  /** Runs callbacks at absolute times on the bus clock (held bundles, messages with a future `at`). */
+  scheduler: Scheduler;
+  /** The daemon's Prometheus registry, for the part's own metrics. */
+  metrics: Registry;
 }
 
 /** Builds the parts of one kind from the config (none, one or several). */

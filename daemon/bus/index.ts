@@ -28,5 +28,5 @@ export {
   type PriorityName,
   type PublishInput,
 } from './messages.js';
-export { type BusLogger, silentLogger } from './rate-limited-log.js';
+export { type BusLogger, RateLimitedLog, silentLogger } from './rate-limited-log.js';
 export type { Handler, SubscribeOptions, SubscriberInfo } from './router.js';

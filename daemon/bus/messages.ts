@@ -37,7 +37,8 @@ export interface MessageMap {
   /** A continuous controller (fader, knob): the one catalog type made to be coalesced. */
   control_change: { channel: number; controller: number; value: number };
   midi_in: { port: string; kind: string; [field: string]: unknown };
-  osc_in: { address: string; args: OscValue[]; source?: string };
+  /** An OSC message no route claimed: its address, type tags (`types`, e.g. `ifs`) and arguments. */
+  osc_in: { address: string; args: OscValue[]; types?: string; source?: string };
   analytics_report: { [metric: string]: unknown };
 }
 

@@ -2,8 +2,10 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { type PerformiaConfig, validateConfig } from '../../config/index.js';
+import type { AnyMessage } from '../../daemon/bus/index.js';
 import { Daemon } from '../../daemon/daemon.js';
 import type { Part, PartFactory, PartHealth } from '../../daemon/part.js';
+import { defaultParts } from '../../daemon/parts.js';
 
 /** A config on free ports, with `overrides` deep-merged (one level deep per section). */
 export function testConfig(overrides: Record<string, Record<string, unknown>> = {}): PerformiaConfig {
@@ -51,14 +53,37 @@ export class FakePart implements Part {
   }
 }
 
-/** Starts a daemon; the caller stops it. */
+/**
+ * Starts a daemon with the default parts (the OSC adapter, …), plus `parts` and `factories`; the caller
+ * stops it. `factories` get the part context, e.g. to subscribe a collector to the bus.
+ */
 export async function startDaemon(
   config: PerformiaConfig,
   parts: Part[] = [],
+  factories: PartFactory[] = [],
 ): Promise<{ daemon: Daemon; lines: Record<string, unknown>[] }> {
   const { logger, lines } = memoryLogger();
   const factory: PartFactory = () => parts;
-  const daemon = new Daemon({ config, logger, parts: [factory] });
+  const daemon = new Daemon({ config, logger, parts: [...defaultParts, factory, ...factories] });
   await daemon.start();
   return { daemon, lines };
+}
+
+/** A factory that records every bus message (as a '*' observer) into `into`. */
+export function collector(into: AnyMessage[]): PartFactory {
+  return (ctx) => {
+    ctx.bus.subscribe('*', (m) => {
+      into.push(m);
+    });
+    return [];
+  };
+}
+
+/** The bound port of the OSC adapter's n-th listener. */
+export function oscPort(daemon: Daemon, n = 0): number {
+  const osc = daemon.health().parts.find((p) => p.name === 'osc');
+  const listeners = (osc?.details?.listeners ?? []) as { port: number }[];
+  const port = listeners[n]?.port;
+  if (port === undefined) throw new Error(`no OSC listener ${n}: ${JSON.stringify(osc)}`);
+  return port;
 }

@@ -89,10 +89,10 @@ describe('control API over a real listen', () => {
   });
 
   it('shows each part in /health, /adapters and /agents; a failed part degrades, not kills', async () => {
-    const osc = new FakePart('osc', 'adapter');
+    const lights = new FakePart('lights', 'adapter');
     const midi = new FakePart('midi', 'adapter', 'Failed to initialise RtMidi');
     const bass = new FakePart('bass', 'agent');
-    ({ daemon } = await startDaemon(testConfig(), [bass, osc, midi]));
+    ({ daemon } = await startDaemon(testConfig(), [bass, lights, midi]));
     const health = (await (await fetch(`${daemon.url}/health`)).json()) as {
       status: string;
       ready: boolean;
@@ -100,20 +100,20 @@ describe('control API over a real listen', () => {
     };
     expect(health.status).toBe('degraded');
     expect(health.ready).toBe(true);
-    // Adapters start before agents.
-    expect(health.parts.map((p) => p.name)).toEqual(['osc', 'midi', 'bass']);
+    // Adapters start before agents (the real OSC adapter comes first: it is a default part).
+    expect(health.parts.map((p) => p.name)).toEqual(['osc', 'lights', 'midi', 'bass']);
     expect(health.parts.find((p) => p.name === 'midi')).toMatchObject({
       state: 'failed',
       reason: expect.stringContaining('RtMidi'),
     });
     const adapters = (await (await fetch(`${daemon.url}/adapters`)).json()) as { name: string }[];
-    expect(adapters.map((a) => a.name)).toEqual(['osc', 'midi']);
+    expect(adapters.map((a) => a.name)).toEqual(['osc', 'lights', 'midi']);
     const agents = (await (await fetch(`${daemon.url}/agents`)).json()) as { name: string }[];
     expect(agents.map((a) => a.name)).toEqual(['bass']);
-    osc.current = { state: 'degraded', reason: 'port unplugged' };
-    expect(daemon.health().parts.find((p) => p.name === 'osc')?.reason).toBe('port unplugged');
+    lights.current = { state: 'degraded', reason: 'port unplugged' };
+    expect(daemon.health().parts.find((p) => p.name === 'lights')?.reason).toBe('port unplugged');
     await daemon.stop();
-    expect([osc.stopped, midi.stopped, bass.stopped]).toEqual([1, 1, 1]);
+    expect([lights.stopped, midi.stopped, bass.stopped]).toEqual([1, 1, 1]);
   });
 
   it('serves the effective config with the token redacted', async () => {
@@ -125,15 +125,15 @@ describe('control API over a real listen', () => {
   });
 
   it('serves Prometheus text with bus counters, queue depth, part states and latency histograms', async () => {
-    ({ daemon } = await startDaemon(testConfig(), [new FakePart('osc', 'adapter')]));
+    ({ daemon } = await startDaemon(testConfig(), [new FakePart('lights', 'adapter')]));
     for (let i = 0; i < 20; i++) await post(daemon.url, { type: 'x', priority: 'LOW' });
     const res = await fetch(`${daemon.url}/metrics`);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const samples = parsePrometheus(await res.text());
     expect(samples.get('performia_bus_messages_total{priority="LOW",outcome="published"}')).toBe(20);
     expect(samples.get('performia_bus_queue_depth{priority="CRITICAL"}')).toBe(0);
-    expect(samples.get('performia_part_state{part="osc",kind="adapter",state="ok"}')).toBe(1);
-    expect(samples.get('performia_part_state{part="osc",kind="adapter",state="failed"}')).toBe(0);
+    expect(samples.get('performia_part_state{part="lights",kind="adapter",state="ok"}')).toBe(1);
+    expect(samples.get('performia_part_state{part="lights",kind="adapter",state="failed"}')).toBe(0);
     expect(samples.get('performia_bus_delivery_latency_seconds_count')).toBeGreaterThan(0);
     expect([...samples.keys()].some((k) => k.startsWith('performia_process_cpu'))).toBe(true);
     // Counters stay monotonic across scrapes.

@@ -70,7 +70,8 @@ describe('dispatch order', () => {
       events.push('beat');
     });
     await bus.start();
-    for (let i = 0; i < 100_000; i++) bus.publish({ type: 'flood', from: 't', priority: Priority.LOW, payload: i });
+    for (let i = 0; i < 100_000; i++)
+      bus.publish({ type: 'flood', from: 't', priority: Priority.LOW, payload: i });
     const seen = await new Promise<{ lows: number; beatDone: boolean }>((resolve) => {
       setTimeout(() => {
         const before = lows;
@@ -98,7 +99,8 @@ describe('dispatch order', () => {
     setTimeout(() => {
       atTimer = n;
     }, 0);
-    for (let i = 0; i < 200_000; i++) bus.publish({ type: 'urgent', from: 't', priority: Priority.CRITICAL, payload: i });
+    for (let i = 0; i < 200_000; i++)
+      bus.publish({ type: 'urgent', from: 't', priority: Priority.CRITICAL, payload: i });
     await idle(bus);
     expect(n).toBe(200_000);
     expect(atTimer).toBeGreaterThan(0);

@@ -1,16 +1,35 @@
 import Value from 'typebox/value';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { ConfigSchema, DEFAULT_CONFIG, type PerformiaConfig, validateConfig } from '../../../config/index.js';
+import { withDefaults } from '../../../config/defaults.js';
+import {
+  applyPresets,
+  ConfigSchema,
+  DEFAULT_CONFIG,
+  type OscOutputConfig,
+  type OscPayloadFieldConfig,
+  type OscRouteConfig,
+  type OscTargetConfig,
+  type OscTypeTag,
+  type PerformiaConfig,
+  validateConfig,
+} from '../../../config/index.js';
 
-/** Every leaf schema with its dotted path (records are entered through their value schema as `*`). */
-function leaves(schema: Record<string, unknown>, path = ''): [string, Record<string, unknown>][] {
-  const out: [string, Record<string, unknown>][] = [[path || '(top level)', schema]];
-  const props = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
-  for (const [key, sub] of Object.entries(props)) out.push(...leaves(sub, path ? `${path}.${key}` : key));
-  for (const sub of Object.values(
-    (schema.patternProperties ?? {}) as Record<string, Record<string, unknown>>,
-  )) {
+type Node = Record<string, unknown>;
+
+/**
+ * Every schema with its dotted path: records are entered through their value schema as `*`, lists
+ * through their item schema as `[]`. `key` is false for the item of a list (a list of strings need not
+ * describe each string).
+ */
+function leaves(schema: Node, path = '', key = true): [string, Node, boolean][] {
+  const out: [string, Node, boolean][] = [[path || '(top level)', schema, key]];
+  const props = (schema.properties ?? {}) as Record<string, Node>;
+  for (const [k, sub] of Object.entries(props)) out.push(...leaves(sub, path ? `${path}.${k}` : k));
+  for (const sub of Object.values((schema.patternProperties ?? {}) as Record<string, Node>)) {
     out.push(...leaves(sub, `${path}.*`));
+  }
+  if (schema.items !== undefined && !Array.isArray(schema.items)) {
+    out.push(...leaves(schema.items as Node, `${path}[]`, false));
   }
   return out;
 }
@@ -42,7 +61,22 @@ describe('config schema and embedded default', () => {
         stopTimeoutMs: 5000,
         coalesce: {},
       },
-      osc: { listen: { host: '127.0.0.1', port: 57121 } },
+      osc: {
+        enabled: true,
+        listen: { host: '127.0.0.1', port: 57121 },
+        extraListen: [],
+        tcp: { enabled: false, host: '127.0.0.1', port: 57122 },
+        recvBufferBytes: 4194304,
+        maxDatagramBytes: 65536,
+        maxBundleDepth: 8,
+        allow: [],
+        onBindError: 'degrade',
+        retryMs: 5000,
+        presets: [],
+        routes: [],
+        targets: {},
+        outputs: [],
+      },
       log: { level: 'info', pretty: 'auto' },
       daemon: { stopTimeoutMs: 10000, watchdog: true },
     });
@@ -55,21 +89,37 @@ describe('config schema and embedded default', () => {
     }).toThrow(TypeError);
   });
 
-  it('every key has a description, and every object is closed', () => {
-    for (const [path, schema] of leaves(ConfigSchema as unknown as Record<string, unknown>)) {
-      expect(typeof schema.description, path).toBe('string');
+  it('every key has a description, and every object is closed (in lists and records too)', () => {
+    const all = leaves(ConfigSchema as unknown as Node);
+    expect(all.map(([p]) => p)).toContain('osc.routes[].payload.*.scale');
+    expect(all.map(([p]) => p)).toContain('osc.targets.*.onStart[].args[].type');
+    for (const [path, schema, key] of all) {
+      if (key || schema.type === 'object') expect(typeof schema.description, path).toBe('string');
       if (schema.properties !== undefined) expect(schema.additionalProperties, path).toBe(false);
     }
   });
 
-  it('every port accepts 0 (tests use free ports)', () => {
-    const ports = leaves(ConfigSchema as unknown as Record<string, unknown>).filter(([p]) =>
-      /port$/i.test(p),
-    );
-    expect(ports.map(([p]) => p).sort()).toEqual(['api.port', 'osc.listen.port']);
-    const config = validateConfig({ api: { port: 0 }, osc: { listen: { port: 0 } } });
+  it('every port we listen on accepts 0 (tests use free ports); a target port is 1..65535', () => {
+    const ports = leaves(ConfigSchema as unknown as Node).filter(([p]) => /port$/i.test(p));
+    expect(ports.map(([p]) => p).sort()).toEqual([
+      'api.port',
+      'osc.extraListen[].port',
+      'osc.listen.port',
+      'osc.targets.*.port',
+      'osc.tcp.port',
+    ]);
+    for (const [path, schema] of ports) {
+      expect(schema.minimum, path).toBe(path === 'osc.targets.*.port' ? 1 : 0);
+      expect(schema.maximum, path).toBe(65535);
+    }
+    const config = validateConfig({
+      api: { port: 0 },
+      osc: { listen: { port: 0 }, extraListen: [{ host: '127.0.0.1', port: 0 }], tcp: { port: 0 } },
+    });
     expect(config.api.port).toBe(0);
     expect(config.osc.listen.port).toBe(0);
+    expect(config.osc.extraListen[0]?.port).toBe(0);
+    expect(config.osc.tcp.port).toBe(0);
   });
 
   it('gives the static type', () => {
@@ -79,6 +129,18 @@ describe('config schema and embedded default', () => {
     >();
     expectTypeOf<PerformiaConfig['bus']['coalesce']>().toEqualTypeOf<{ [k: string]: { by: string[] } }>();
     expectTypeOf<PerformiaConfig['daemon']['watchdog']>().toEqualTypeOf<boolean>();
+    expectTypeOf<PerformiaConfig['osc']['onBindError']>().toEqualTypeOf<'degrade' | 'fail'>();
+    expectTypeOf<OscRouteConfig['priority']>().toEqualTypeOf<
+      'CRITICAL' | 'HIGH' | 'NORMAL' | 'LOW' | undefined
+    >();
+    expectTypeOf<OscPayloadFieldConfig['scale']>().toEqualTypeOf<
+      [number, number, number, number] | undefined
+    >();
+    expectTypeOf<OscTargetConfig['protocol']>().toEqualTypeOf<'udp' | 'tcp'>();
+    expectTypeOf<OscOutputConfig['args']>().toEqualTypeOf<
+      { type: OscTypeTag; from?: string; value?: unknown }[] | undefined
+    >();
+    expectTypeOf<PerformiaConfig['osc']['routes']>().toEqualTypeOf<OscRouteConfig[]>();
   });
 
   it('our validation agrees with TypeBox on valid and invalid values', () => {
@@ -102,9 +164,45 @@ describe('config schema and embedded default', () => {
       { daemon: { stopTimeoutMs: 99 } },
       { daemon: { watchdog: 'yes' } },
       { extra: 1 },
+      { osc: { enabled: false, extraListen: [{ host: '0.0.0.0', port: 9000 }], tcp: { enabled: true } } },
+      { osc: { extraListen: [{ host: '', port: 9000 }] } },
+      { osc: { extraListen: [{ port: 9000 }] } },
+      { osc: { recvBufferBytes: 65535 } },
+      { osc: { maxDatagramBytes: 1048577 } },
+      { osc: { maxBundleDepth: 0 } },
+      { osc: { allow: ['10.0.0.0/8', '192.168.1.7', '::1', 'fd00::/8'] } },
+      { osc: { allow: ['10.0.0.0/33'] } },
+      { osc: { allow: ['fd00::/129'] } },
+      { osc: { allow: ['10.0.0.256'] } },
+      { osc: { onBindError: 'crash' } },
+      { osc: { retryMs: 99 } },
+      { osc: { presets: ['abletonosc'] } },
+      { osc: { presets: ['ableton'] } },
+      {
+        osc: {
+          routes: [{ address: '/a/*', type: 'x.y', payload: { v: { arg: 0, scale: [0, 1, 0, 127] } } }],
+        },
+      },
+      { osc: { routes: [{ address: 'a', type: 'x' }] } },
+      { osc: { routes: [{ address: '/a', type: 'has space' }] } },
+      { osc: { routes: [{ address: '/a', type: 'x', payload: { v: { arg: 0, scale: [0, 1, 0] } } }] } },
+      { osc: { routes: [{ address: '/a', type: 'x', priority: 'URGENT' }] } },
+      {
+        osc: {
+          targets: { t: { host: 'h', port: 9000, onStart: [{ address: '/go', args: [{ type: 'T' }] }] } },
+        },
+      },
+      { osc: { targets: { t: { host: 'h', port: 0 } } } },
+      { osc: { targets: { t: { host: 'h', port: 9000, protocol: 'sctp' } } } },
+      { osc: { outputs: [{ type: 'x', target: 't', address: '/x', args: [{ type: 'q', value: 1 }] }] } },
     ];
     for (const raw of cases) {
-      const merged = Value.Default(ConfigSchema, structuredClone(raw));
+      // Completed as the loader does (presets, then defaults inside lists and records), which
+      // TypeBox's Value.Default alone does not do for record entries.
+      const merged = withDefaults(
+        ConfigSchema,
+        applyPresets(Value.Default(ConfigSchema, structuredClone(raw))),
+      );
       let ours = true;
       try {
         validateConfig(raw);

@@ -1,0 +1,477 @@
+/**
+ * The OSC adapter (issue #4): OSC from controllers and DAWs in, as prioritized bus messages; bus
+ * messages out to OSC targets. The codec (codec.ts) and the mapping (mapping.ts) are pure; this file
+ * owns the lifecycle, the sockets (through listeners.ts and sender.ts) and the counters.
+ *
+ * Nothing that arrives can hurt: a datagram is checked against the allowlist and the size cap before
+ * the strict decoder sees it; a malformed one is counted per source and logged at a rate-limited warn;
+ * the listener keeps working and no other message is lost. An unmatched message goes on the bus as
+ * `osc_in`, and so does a matched one whose arguments do not fit its route.
+ */
+import { type AnyMessage, type BusLogger, type MessageBus, RateLimitedLog } from '../../daemon/bus/index.js';
+import type { PartHealth } from '../../daemon/part.js';
+import type { Scheduler } from '../../daemon/scheduler.js';
+import { allowlist } from './cidr.js';
+import { decodePacket, encodeBundle, encodeMessage, msToTimetag, timetagToMs } from './codec.js';
+import { type ListenerStats, TcpListener, UdpListener } from './listeners.js';
+import {
+  type CompiledOutput,
+  type CompiledRoute,
+  compileOutputs,
+  compileRoutes,
+  type OutputRule,
+  type RouteRule,
+} from './mapping.js';
+import { OscSender, type TargetConfig } from './sender.js';
+import type { DecodeLimits, OscMessage, OscPacket } from './types.js';
+
+/** The adapter's settings (config `osc`). */
+export interface OscSettings {
+  listen: { host: string; port: number };
+  extraListen: readonly { host: string; port: number }[];
+  tcp: { enabled: boolean; host: string; port: number };
+  recvBufferBytes: number;
+  maxDatagramBytes: number;
+  maxBundleDepth: number;
+  allow: readonly string[];
+  onBindError: 'degrade' | 'fail';
+  retryMs: number;
+  routes: readonly RouteRule[];
+  targets: Readonly<
+    Record<
+      string,
+      TargetConfig & {
+        onStart?: readonly { address: string; args?: readonly { type: string; value?: unknown }[] }[];
+      }
+    >
+  >;
+  outputs: readonly OutputRule[];
+}
+
+/** A bundle further ahead than this is refused (counted), so a sender cannot fill memory with it. */
+const MAX_HOLD_MS = 60_000;
+/** Distinct sources whose decode errors are counted one by one (beyond: under "other"). */
+const MAX_SOURCES = 256;
+/** Origins of published messages kept for the echo check (they are delivered long before this many more). */
+const MAX_ORIGINS = 8_192;
+/** Held bundles whose lateness `heldLateRecentMaxMs` covers. */
+const RECENT = 16;
+
+type Listener = UdpListener | TcpListener;
+
+/** Adapter-wide counters. */
+export interface OscCounters {
+  published: number;
+  unmatched: number;
+  mappingErrors: number;
+  refusedByBus: number;
+  /** Bundles held for a future timetag, and released at it. */
+  held: number;
+  released: number;
+  droppedTooFar: number;
+  encodeErrors: number;
+  /** Bus messages an output rule matched but that came in from that very target (not echoed back). */
+  echoesSkipped: number;
+  /** Unexpected failures while handling a packet (a bug): logged at error. */
+  internalErrors: number;
+}
+
+export class OscAdapter {
+  readonly name = 'osc';
+  readonly kind = 'adapter' as const;
+  /** With `onBindError: fail`, a listener that cannot bind fails the daemon's start. */
+  readonly critical: boolean;
+  private readonly listeners: Listener[] = [];
+  private readonly retry = new Map<Listener, NodeJS.Timeout>();
+  private readonly limits: DecodeLimits;
+  private readonly allowed: (address: string) => boolean;
+  private routes: CompiledRoute[] = [];
+  private outputs: CompiledOutput[] = [];
+  private sender: OscSender | undefined;
+  private readonly unsubscribe: (() => boolean)[] = [];
+  private readonly cancels = new Set<() => void>();
+  private readonly errorsBySource = new Map<string, number>();
+  private readonly origins = new Map<number, string>();
+  private readonly log: RateLimitedLog;
+  private state: PartHealth['state'] = 'idle';
+  /** How late the latest-released held bundle was, at most, in ms. */
+  private heldLateMaxMs = 0;
+  private heldLateMinMs = Number.POSITIVE_INFINITY;
+  /** How late the last RECENT held bundles were released, ms (a ring). */
+  private readonly recentLate: number[] = [];
+  private stopPromise: Promise<void> | undefined;
+  readonly counters: OscCounters = {
+    published: 0,
+    unmatched: 0,
+    mappingErrors: 0,
+    refusedByBus: 0,
+    held: 0,
+    released: 0,
+    droppedTooFar: 0,
+    encodeErrors: 0,
+    echoesSkipped: 0,
+    internalErrors: 0,
+  };
+
+  constructor(
+    private readonly settings: OscSettings,
+    private readonly bus: MessageBus,
+    private readonly scheduler: Scheduler,
+    private readonly logger: BusLogger,
+  ) {
+    this.critical = settings.onBindError === 'fail';
+    this.log = new RateLimitedLog(logger, 1_000, Date.now);
+    this.limits = { maxBytes: settings.maxDatagramBytes, maxDepth: settings.maxBundleDepth };
+    this.allowed = allowlist(settings.allow);
+    const sink = this.onPacket;
+    const { listen, extraListen, tcp } = settings;
+    [listen, ...extraListen].forEach((l, i) => {
+      this.listeners.push(new UdpListener(`udp${i}`, l.host, l.port, settings.recvBufferBytes, sink));
+    });
+    if (tcp.enabled) {
+      this.listeners.push(
+        new TcpListener('tcp', tcp.host, tcp.port, settings.maxDatagramBytes, sink, (reason, address) =>
+          this.warn(`slip:${address}`, { source: address, reason }, 'OSC TCP frame dropped'),
+        ),
+      );
+    }
+  }
+
+  /** Listener and target figures. */
+  listenerStats(): ListenerStats[] {
+    return this.listeners.map((l) => ({ ...l.stats }));
+  }
+
+  targetStats() {
+    return this.sender?.stats() ?? [];
+  }
+
+  async start(): Promise<void> {
+    this.state = 'starting';
+    this.routes = compileRoutes(this.settings.routes);
+    this.outputs = compileOutputs(this.settings.outputs, new Set(Object.keys(this.settings.targets)));
+    this.sender = new OscSender(this.settings.targets, (err, target) =>
+      this.warn(`send:${target}`, { code: (err as { code?: string }).code, target }, err.message),
+    );
+    await this.sender.start();
+    for (const l of this.listeners) {
+      try {
+        await l.start();
+      } catch (err) {
+        if (this.critical) {
+          await this.stop();
+          throw err;
+        }
+        this.logger.warn(
+          { code: (err as { code?: string }).code, listener: l.stats.name },
+          (err as Error).message,
+        );
+        this.scheduleRetry(l);
+      }
+    }
+    this.subscribeOutputs();
+    this.sendOnStart();
+    this.state = 'ok';
+    this.logger.info(
+      {
+        listeners: this.listeners.map(
+          (l) => `${l.stats.protocol}://${l.stats.host}:${l.stats.port} ${l.stats.state}`,
+        ),
+      },
+      'OSC adapter started',
+    );
+  }
+
+  stop(): Promise<void> {
+    this.stopPromise ??= (async () => {
+      this.state = 'stopping';
+      for (const off of this.unsubscribe.splice(0)) off();
+      for (const t of this.retry.values()) clearTimeout(t);
+      this.retry.clear();
+      for (const cancel of this.cancels) cancel();
+      this.cancels.clear();
+      await Promise.all(this.listeners.map((l) => l.stop()));
+      await this.sender?.stop();
+      this.state = 'stopped';
+    })();
+    return this.stopPromise;
+  }
+
+  health(): PartHealth {
+    const listeners = this.listenerStats();
+    const unbound = listeners.filter((l) => l.state === 'unbound');
+    let state = this.state;
+    let reason: string | undefined;
+    if (state === 'ok' && unbound.length > 0) {
+      state = 'degraded';
+      reason = unbound
+        .map((l) => `${l.protocol} ${l.host}:${l.port}: ${l.lastError ?? 'not bound'} (retrying)`)
+        .join('; ');
+    }
+    return {
+      state,
+      ...(reason === undefined ? {} : { reason }),
+      details: {
+        listeners,
+        targets: this.targetStats(),
+        ...this.counters,
+        heldPending: this.cancels.size,
+        heldLateMaxMs: Math.round(this.heldLateMaxMs * 1000) / 1000,
+        heldLateMinMs: Number.isFinite(this.heldLateMinMs)
+          ? Math.round(this.heldLateMinMs * 1000) / 1000
+          : null,
+        heldLateRecentMaxMs: Math.round(Math.max(0, ...this.recentLate) * 1000) / 1000,
+        decodeErrorsBySource: Object.fromEntries(this.errorsBySource),
+      },
+    };
+  }
+
+  private scheduleRetry(l: Listener): void {
+    if (this.state === 'stopping' || this.state === 'stopped') return;
+    const timer = setTimeout(async () => {
+      this.retry.delete(l);
+      try {
+        await l.start();
+        this.logger.info({ listener: l.stats.name, port: l.stats.port }, 'OSC listener bound after retry');
+      } catch {
+        // Still unbound: health keeps showing the reason; try again later.
+        this.scheduleRetry(l);
+      }
+    }, this.settings.retryMs);
+    this.retry.set(l, timer);
+  }
+
+  /**
+   * One datagram or SLIP frame. Whatever goes wrong below is caught here: a socket callback that threw
+   * would take the daemon down, and nothing that arrives over the wire may do that.
+   */
+  private readonly onPacket = (
+    bytes: Uint8Array,
+    address: string,
+    port: number,
+    stats: ListenerStats,
+  ): void => {
+    try {
+      this.receive(bytes, address, port, stats);
+    } catch (err) {
+      this.counters.internalErrors++;
+      this.logger.error({ err, source: `${address}:${port}` }, 'OSC packet handling failed');
+    }
+  };
+
+  /** The hot path: allowlist, size cap, strict decode, then delivery. */
+  private receive(bytes: Uint8Array, address: string, port: number, stats: ListenerStats): void {
+    stats.packetsIn++;
+    stats.bytesIn += bytes.length;
+    if (!this.allowed(address)) {
+      stats.droppedAllowlist++;
+      return;
+    }
+    if (bytes.length > this.limits.maxBytes) {
+      stats.droppedOversize++;
+      this.warn(
+        `big:${address}`,
+        { source: `${address}:${port}`, bytes: bytes.length },
+        'OSC packet over osc.maxDatagramBytes dropped',
+      );
+      return;
+    }
+    let packet: OscPacket;
+    try {
+      packet = decodePacket(bytes, this.limits);
+    } catch (err) {
+      stats.decodeErrors++;
+      const key =
+        this.errorsBySource.has(address) || this.errorsBySource.size < MAX_SOURCES ? address : 'other';
+      this.errorsBySource.set(key, (this.errorsBySource.get(key) ?? 0) + 1);
+      stats.lastError = (err as Error).message;
+      this.warn(
+        `decode:${address}`,
+        { code: 'PFM_ERR_OSC_DECODE', source: `${address}:${port}`, listener: stats.name },
+        (err as Error).message,
+      );
+      return;
+    }
+    this.deliver(packet, address, port);
+  }
+
+  /** Publishes a packet's messages in order; a bundle due later is held until its time. */
+  private deliver(packet: OscPacket, source: string, port: number, at?: number): void {
+    if (packet.kind === 'message') {
+      this.route(packet, source, port, at);
+      return;
+    }
+    const time = timetagToMs(packet.timetag);
+    const now = this.scheduler.now();
+    if (time <= now) {
+      for (const element of packet.elements) this.deliver(element, source, port, at);
+      return;
+    }
+    if (time - now > MAX_HOLD_MS) {
+      this.counters.droppedTooFar++;
+      this.warn(
+        `far:${source}`,
+        { source, aheadMs: Math.round(time - now) },
+        `OSC bundle more than ${MAX_HOLD_MS} ms ahead dropped`,
+      );
+      return;
+    }
+    this.counters.held++;
+    const cancel = this.scheduler.at(time, () => {
+      this.cancels.delete(cancel as () => void);
+      // The scheduler never runs early; how late it ran is kept for /health.
+      const late = this.scheduler.now() - time;
+      if (late > this.heldLateMaxMs) this.heldLateMaxMs = late;
+      if (late < this.heldLateMinMs) this.heldLateMinMs = late;
+      this.recentLate[this.counters.released % RECENT] = late;
+      this.counters.released++;
+      for (const element of packet.elements) this.deliver(element, source, port, time);
+    });
+    if (cancel === undefined) {
+      this.counters.droppedTooFar++;
+      this.warn(`full:${source}`, { source }, 'OSC bundle dropped: too many bundles held');
+    } else this.cancels.add(cancel);
+  }
+
+  private route(message: OscMessage, source: string, port: number, at?: number): void {
+    for (const r of this.routes) {
+      if (!r.matches(message.address)) continue;
+      const routed = r.map(message, this.scheduler.now());
+      if (typeof routed !== 'string') {
+        this.publish(routed.type, routed.payload, routed.priority, routed.to, at, source, port);
+        return;
+      }
+      // The arguments do not fit the route: say so, and pass the message on as osc_in (nothing is lost).
+      this.counters.mappingErrors++;
+      this.warn(`map:${r.rule.address}`, { source, address: message.address }, routed);
+      this.publish(
+        'osc_in',
+        { address: message.address, types: message.types, args: message.args, source },
+        undefined,
+        undefined,
+        at,
+        source,
+        port,
+      );
+      return;
+    }
+    this.counters.unmatched++;
+    this.publish(
+      'osc_in',
+      { address: message.address, types: message.types, args: message.args, source },
+      undefined,
+      undefined,
+      at,
+      source,
+      port,
+    );
+  }
+
+  private publish(
+    type: string,
+    payload: unknown,
+    priority: 0 | 1 | 2 | 3 | undefined,
+    to: string | undefined,
+    at: number | undefined,
+    source: string,
+    port: number,
+  ): void {
+    try {
+      const m = this.bus.publish({ type, from: 'osc', payload, priority, to, at });
+      this.counters.published++;
+      if (this.outputs.length > 0) this.remember(m.id, `${source}:${port}`);
+    } catch (err) {
+      this.counters.refusedByBus++;
+      this.warn(
+        `bus:${(err as { code?: string }).code}`,
+        { code: (err as { code?: string }).code, type },
+        (err as Error).message,
+      );
+    }
+  }
+
+  /** Where a message this adapter published came from (`host:port`), for the echo check; bounded. */
+  private remember(id: number, origin: string): void {
+    this.origins.set(id, origin);
+    if (this.origins.size > MAX_ORIGINS) this.origins.delete(this.origins.keys().next().value as number);
+  }
+
+  private subscribeOutputs(): void {
+    const byType = new Map<string, CompiledOutput[]>();
+    for (const o of this.outputs) byType.set(o.rule.type, [...(byType.get(o.rule.type) ?? []), o]);
+    for (const [type, outs] of byType) {
+      this.unsubscribe.push(
+        this.bus.subscribe(type, (m) => this.output(m, outs), { name: `osc:out:${type}` }),
+      );
+    }
+  }
+
+  private output(m: AnyMessage, outs: CompiledOutput[]): void {
+    // A message that came in over OSC is never sent back to where it came from (Live's tempo would
+    // bounce back to Live); to any other target it goes on (a relay). DESIGN.md: a bridge never echoes.
+    const origin = m.from === 'osc' ? this.origins.get(m.id) : undefined;
+    for (const o of outs) {
+      if (!o.accepts(m)) continue;
+      if (origin !== undefined && origin === this.sender?.address(o.rule.target)) {
+        this.counters.echoesSkipped++;
+        continue;
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = encodeMessage(o.rule.address, o.args(m));
+      } catch (err) {
+        this.counters.encodeErrors++;
+        this.warn(
+          `enc:${o.rule.address}`,
+          { code: 'PFM_ERR_OSC_ENCODE', messageId: m.id },
+          (err as Error).message,
+        );
+        continue;
+      }
+      this.sendAt(o.rule.target, bytes, m.at);
+    }
+  }
+
+  /** Sends now, or at `at`: as a bundle with that timetag when the target honours them, else when due. */
+  private sendAt(target: string, bytes: Uint8Array, at: number | undefined): void {
+    const sender = this.sender;
+    if (sender === undefined) return;
+    if (at === undefined || at <= this.scheduler.now()) {
+      sender.send(target, bytes);
+      return;
+    }
+    if (sender.config(target)?.timetags) {
+      try {
+        sender.send(target, encodeBundle(msToTimetag(at), [bytes]));
+      } catch (err) {
+        this.counters.encodeErrors++;
+        this.warn(`enc:${target}`, { code: 'PFM_ERR_OSC_ENCODE', target }, (err as Error).message);
+      }
+      return;
+    }
+    const cancel = this.scheduler.at(at, () => {
+      this.cancels.delete(cancel as () => void);
+      sender.send(target, bytes);
+    });
+    if (cancel === undefined) sender.send(target, bytes);
+    else this.cancels.add(cancel);
+  }
+
+  private sendOnStart(): void {
+    for (const [name, t] of Object.entries(this.settings.targets)) {
+      for (const m of t.onStart ?? []) {
+        try {
+          this.sender?.send(name, encodeMessage(m.address, m.args ?? []));
+        } catch (err) {
+          this.counters.encodeErrors++;
+          this.logger.warn({ code: 'PFM_ERR_OSC_ENCODE', target: name }, (err as Error).message);
+        }
+      }
+    }
+  }
+
+  /** A warning at most once a second per key, with the count of those held back. */
+  private warn(key: string, obj: Record<string, unknown>, msg: string): void {
+    this.log.warn(key, obj, msg);
+  }
+}
