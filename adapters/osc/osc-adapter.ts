@@ -8,21 +8,14 @@
  * the listener keeps working and no other message is lost. An unmatched message goes on the bus as
  * `osc_in`, and so does a matched one whose arguments do not fit its route.
  */
-import { type AnyMessage, type BusLogger, type MessageBus, RateLimitedLog } from '../../daemon/bus/index.js';
+import { type BusLogger, type MessageBus, RateLimitedLog } from '../../daemon/bus/index.js';
 import type { PartHealth } from '../../daemon/part.js';
 import type { Scheduler } from '../../daemon/scheduler.js';
 import { allowlist } from './cidr.js';
-import { decodePacket, encodeBundle, encodeMessage, msToTimetag, timetagToMs } from './codec.js';
+import { decodePacket, timetagToMs } from './codec.js';
 import { type ListenerStats, TcpListener, UdpListener } from './listeners.js';
-import {
-  type CompiledOutput,
-  type CompiledRoute,
-  compileOutputs,
-  compileRoutes,
-  type OutputRule,
-  type RouteRule,
-} from './mapping.js';
-import { OscSender, type TargetConfig } from './sender.js';
+import { type CompiledRoute, compileRoutes, type OutputRule, type RouteRule } from './mapping.js';
+import { OscOutputs, type TargetSettings } from './outputs.js';
 import type { DecodeLimits, OscMessage, OscPacket } from './types.js';
 
 /** The adapter's settings (config `osc`). */
@@ -37,14 +30,7 @@ export interface OscSettings {
   onBindError: 'degrade' | 'fail';
   retryMs: number;
   routes: readonly RouteRule[];
-  targets: Readonly<
-    Record<
-      string,
-      TargetConfig & {
-        onStart?: readonly { address: string; args?: readonly { type: string; value?: unknown }[] }[];
-      }
-    >
-  >;
+  targets: Readonly<Record<string, TargetSettings>>;
   outputs: readonly OutputRule[];
 }
 
@@ -52,8 +38,6 @@ export interface OscSettings {
 const MAX_HOLD_MS = 60_000;
 /** Distinct sources whose decode errors are counted one by one (beyond: under "other"). */
 const MAX_SOURCES = 256;
-/** Origins of published messages kept for the echo check (they are delivered long before this many more). */
-const MAX_ORIGINS = 8_192;
 /** Held bundles whose lateness `heldLateRecentMaxMs` covers. */
 const RECENT = 16;
 
@@ -86,12 +70,9 @@ export class OscAdapter {
   private readonly limits: DecodeLimits;
   private readonly allowed: (address: string) => boolean;
   private routes: CompiledRoute[] = [];
-  private outputs: CompiledOutput[] = [];
-  private sender: OscSender | undefined;
-  private readonly unsubscribe: (() => boolean)[] = [];
+  private outputs: OscOutputs | undefined;
   private readonly cancels = new Set<() => void>();
   private readonly errorsBySource = new Map<string, number>();
-  private readonly origins = new Map<number, string>();
   private readonly log: RateLimitedLog;
   private state: PartHealth['state'] = 'idle';
   /** How late the latest-released held bundle was, at most, in ms. */
@@ -143,17 +124,23 @@ export class OscAdapter {
   }
 
   targetStats() {
-    return this.sender?.stats() ?? [];
+    return this.outputs?.targetStats() ?? [];
   }
 
   async start(): Promise<void> {
     this.state = 'starting';
     this.routes = compileRoutes(this.settings.routes);
-    this.outputs = compileOutputs(this.settings.outputs, new Set(Object.keys(this.settings.targets)));
-    this.sender = new OscSender(this.settings.targets, (err, target) =>
-      this.warn(`send:${target}`, { code: (err as { code?: string }).code, target }, err.message),
+    this.outputs = new OscOutputs(
+      this.settings.outputs,
+      this.settings.targets,
+      this.bus,
+      this.scheduler,
+      this.counters,
+      this.cancels,
+      (key, obj, msg) => this.warn(key, obj, msg),
+      this.logger,
     );
-    await this.sender.start();
+    await this.outputs.start();
     for (const l of this.listeners) {
       try {
         await l.start();
@@ -169,8 +156,8 @@ export class OscAdapter {
         this.scheduleRetry(l);
       }
     }
-    this.subscribeOutputs();
-    this.sendOnStart();
+    // After the listeners bind: a target answers the start messages at once (AbletonOSC does).
+    this.outputs.sendStartMessages();
     this.state = 'ok';
     this.logger.info(
       {
@@ -185,13 +172,12 @@ export class OscAdapter {
   stop(): Promise<void> {
     this.stopPromise ??= (async () => {
       this.state = 'stopping';
-      for (const off of this.unsubscribe.splice(0)) off();
       for (const t of this.retry.values()) clearTimeout(t);
       this.retry.clear();
       for (const cancel of this.cancels) cancel();
       this.cancels.clear();
       await Promise.all(this.listeners.map((l) => l.stop()));
-      await this.sender?.stop();
+      await this.outputs?.stop();
       this.state = 'stopped';
     })();
     return this.stopPromise;
@@ -379,7 +365,7 @@ export class OscAdapter {
     try {
       const m = this.bus.publish({ type, from: 'osc', payload, priority, to, at });
       this.counters.published++;
-      if (this.outputs.length > 0) this.remember(m.id, `${source}:${port}`);
+      if (this.outputs?.active) this.outputs.remember(m.id, `${source}:${port}`);
     } catch (err) {
       this.counters.refusedByBus++;
       this.warn(
@@ -387,86 +373,6 @@ export class OscAdapter {
         { code: (err as { code?: string }).code, type },
         (err as Error).message,
       );
-    }
-  }
-
-  /** Where a message this adapter published came from (`host:port`), for the echo check; bounded. */
-  private remember(id: number, origin: string): void {
-    this.origins.set(id, origin);
-    if (this.origins.size > MAX_ORIGINS) this.origins.delete(this.origins.keys().next().value as number);
-  }
-
-  private subscribeOutputs(): void {
-    const byType = new Map<string, CompiledOutput[]>();
-    for (const o of this.outputs) byType.set(o.rule.type, [...(byType.get(o.rule.type) ?? []), o]);
-    for (const [type, outs] of byType) {
-      this.unsubscribe.push(
-        this.bus.subscribe(type, (m) => this.output(m, outs), { name: `osc:out:${type}` }),
-      );
-    }
-  }
-
-  private output(m: AnyMessage, outs: CompiledOutput[]): void {
-    // A message that came in over OSC is never sent back to where it came from (Live's tempo would
-    // bounce back to Live); to any other target it goes on (a relay). DESIGN.md: a bridge never echoes.
-    const origin = m.from === 'osc' ? this.origins.get(m.id) : undefined;
-    for (const o of outs) {
-      if (!o.accepts(m)) continue;
-      if (origin !== undefined && origin === this.sender?.address(o.rule.target)) {
-        this.counters.echoesSkipped++;
-        continue;
-      }
-      let bytes: Uint8Array;
-      try {
-        bytes = encodeMessage(o.rule.address, o.args(m));
-      } catch (err) {
-        this.counters.encodeErrors++;
-        this.warn(
-          `enc:${o.rule.address}`,
-          { code: 'PFM_ERR_OSC_ENCODE', messageId: m.id },
-          (err as Error).message,
-        );
-        continue;
-      }
-      this.sendAt(o.rule.target, bytes, m.at);
-    }
-  }
-
-  /** Sends now, or at `at`: as a bundle with that timetag when the target honours them, else when due. */
-  private sendAt(target: string, bytes: Uint8Array, at: number | undefined): void {
-    const sender = this.sender;
-    if (sender === undefined) return;
-    if (at === undefined || at <= this.scheduler.now()) {
-      sender.send(target, bytes);
-      return;
-    }
-    if (sender.config(target)?.timetags) {
-      try {
-        sender.send(target, encodeBundle(msToTimetag(at), [bytes]));
-      } catch (err) {
-        this.counters.encodeErrors++;
-        this.warn(`enc:${target}`, { code: 'PFM_ERR_OSC_ENCODE', target }, (err as Error).message);
-      }
-      return;
-    }
-    const cancel = this.scheduler.at(at, () => {
-      this.cancels.delete(cancel as () => void);
-      sender.send(target, bytes);
-    });
-    if (cancel === undefined) sender.send(target, bytes);
-    else this.cancels.add(cancel);
-  }
-
-  private sendOnStart(): void {
-    for (const [name, t] of Object.entries(this.settings.targets)) {
-      for (const m of t.onStart ?? []) {
-        try {
-          this.sender?.send(name, encodeMessage(m.address, m.args ?? []));
-        } catch (err) {
-          this.counters.encodeErrors++;
-          this.logger.warn({ code: 'PFM_ERR_OSC_ENCODE', target: name }, (err as Error).message);
-        }
-      }
     }
   }
 

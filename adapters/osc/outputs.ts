@@ -1,0 +1,142 @@
+/**
+ * The OSC adapter's output side (issue #4): bus messages to OSC targets through the output rules. A
+ * message with a future `at` goes out as a bundle with that timetag when the target honours timetags,
+ * else it is held and sent when due. A message that came in over OSC is never sent back to the address
+ * it came from (DESIGN.md: a bridge never echoes). Failures are counted and logged, never thrown.
+ */
+import type { AnyMessage, BusLogger, MessageBus } from '../../daemon/bus/index.js';
+import type { Scheduler } from '../../daemon/scheduler.js';
+import { encodeBundle, encodeMessage, msToTimetag } from './codec.js';
+import { type CompiledOutput, compileOutputs, type OutputRule } from './mapping.js';
+import type { OscCounters } from './osc-adapter.js';
+import { OscSender, type TargetConfig, type TargetStats } from './sender.js';
+
+/** A target with the messages sent to it once at start (AbletonOSC's listener requests). */
+export type TargetSettings = TargetConfig & {
+  onStart?: readonly { address: string; args?: readonly { type: string; value?: unknown }[] }[];
+};
+
+/** Origins of published messages kept for the echo check (they are delivered long before this many more). */
+const MAX_ORIGINS = 8_192;
+
+type Warn = (key: string, obj: Record<string, unknown>, msg: string) => void;
+
+export class OscOutputs {
+  private readonly compiled: CompiledOutput[];
+  private readonly sender: OscSender;
+  private readonly unsubscribe: (() => boolean)[] = [];
+  private readonly origins = new Map<number, string>();
+
+  /** Compiles the rules (throws PFM_ERR_OSC_CONFIG for an unusable one); nothing opens yet. */
+  constructor(
+    rules: readonly OutputRule[],
+    private readonly targets: Readonly<Record<string, TargetSettings>>,
+    private readonly bus: MessageBus,
+    private readonly scheduler: Scheduler,
+    private readonly counters: OscCounters,
+    private readonly cancels: Set<() => void>,
+    private readonly warn: Warn,
+    private readonly logger: BusLogger,
+  ) {
+    this.compiled = compileOutputs(rules, new Set(Object.keys(targets)));
+    this.sender = new OscSender(targets, (err, target) =>
+      this.warn(`send:${target}`, { code: (err as { code?: string }).code, target }, err.message),
+    );
+  }
+
+  /** True when some rule sends: then the adapter remembers where its messages came from. */
+  get active(): boolean {
+    return this.compiled.length > 0;
+  }
+
+  targetStats(): TargetStats[] {
+    return this.sender.stats();
+  }
+
+  /** Opens the sockets and subscribes the rules' types. */
+  async start(): Promise<void> {
+    await this.sender.start();
+    const byType = new Map<string, CompiledOutput[]>();
+    for (const o of this.compiled) byType.set(o.rule.type, [...(byType.get(o.rule.type) ?? []), o]);
+    for (const [type, outs] of byType) {
+      this.unsubscribe.push(
+        this.bus.subscribe(type, (m) => this.output(m, outs), { name: `osc:out:${type}` }),
+      );
+    }
+  }
+
+  /** Sends each target's start messages (call once the listeners are bound: targets may answer). */
+  sendStartMessages(): void {
+    for (const [name, t] of Object.entries(this.targets)) {
+      for (const m of t.onStart ?? []) {
+        try {
+          this.sender.send(name, encodeMessage(m.address, m.args ?? []));
+        } catch (err) {
+          this.counters.encodeErrors++;
+          this.logger.warn({ code: 'PFM_ERR_OSC_ENCODE', target: name }, (err as Error).message);
+        }
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const off of this.unsubscribe.splice(0)) off();
+    await this.sender.stop();
+  }
+
+  /** Where a message the adapter published came from (`host:port`), for the echo check; bounded. */
+  remember(id: number, origin: string): void {
+    this.origins.set(id, origin);
+    if (this.origins.size > MAX_ORIGINS) this.origins.delete(this.origins.keys().next().value as number);
+  }
+
+  private output(m: AnyMessage, outs: CompiledOutput[]): void {
+    // Never back to where it came from (Live's tempo would bounce back to Live); to any other target
+    // it goes on (a relay).
+    const origin = m.from === 'osc' ? this.origins.get(m.id) : undefined;
+    for (const o of outs) {
+      if (!o.accepts(m)) continue;
+      if (origin !== undefined && origin === this.sender.address(o.rule.target)) {
+        this.counters.echoesSkipped++;
+        continue;
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = encodeMessage(o.rule.address, o.args(m));
+      } catch (err) {
+        this.counters.encodeErrors++;
+        this.warn(
+          `enc:${o.rule.address}`,
+          { code: 'PFM_ERR_OSC_ENCODE', messageId: m.id },
+          (err as Error).message,
+        );
+        continue;
+      }
+      this.sendAt(o.rule.target, bytes, m.at);
+    }
+  }
+
+  /** Sends now, or at `at`: as a bundle with that timetag when the target honours them, else when due. */
+  private sendAt(target: string, bytes: Uint8Array, at: number | undefined): void {
+    const sender = this.sender;
+    if (at === undefined || at <= this.scheduler.now()) {
+      sender.send(target, bytes);
+      return;
+    }
+    if (sender.config(target)?.timetags) {
+      try {
+        sender.send(target, encodeBundle(msToTimetag(at), [bytes]));
+      } catch (err) {
+        this.counters.encodeErrors++;
+        this.warn(`enc:${target}`, { code: 'PFM_ERR_OSC_ENCODE', target }, (err as Error).message);
+      }
+      return;
+    }
+    const cancel = this.scheduler.at(at, () => {
+      this.cancels.delete(cancel as () => void);
+      sender.send(target, bytes);
+    });
+    if (cancel === undefined) sender.send(target, bytes);
+    else this.cancels.add(cancel);
+  }
+}
