@@ -168,7 +168,11 @@ export class Daemon {
     this.logger.info(
       {
         api: this.apiUrl,
-        oscListen: cfg.osc.listen,
+        listeners: this.partInfos().flatMap((p) =>
+          (
+            (p.details?.listeners ?? []) as { protocol: string; host: string; port: number; state: string }[]
+          ).map((l) => `${p.name} ${l.protocol}://${l.host}:${l.port} ${l.state}`),
+        ),
         parts: this.partInfos().map((p) => `${p.name}:${p.state}`),
       },
       `performia ready: control API at ${this.apiUrl}`,

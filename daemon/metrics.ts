@@ -21,8 +21,8 @@ const STATES: PartState[] = ['idle', 'starting', 'ok', 'degraded', 'failed', 'st
 /** Seconds: 5 µs … 100 ms, where bus latency lives; slower goes to +Inf. */
 const LATENCY_BUCKETS = [5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 0.1];
 
-/** A counter that mirrors a monotonic total read at scrape time. */
-function mirrorCounter(
+/** A counter that mirrors monotonic totals read at scrape time (parts use it for their own counters). */
+export function mirrorCounter(
   registry: Registry,
   name: string,
   help: string,

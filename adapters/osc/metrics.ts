@@ -1,31 +1,7 @@
 /** The OSC adapter's Prometheus metrics, read from its counters at scrape time. */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { mirrorCounter as mirror } from '../../daemon/metrics.js';
 import type { OscAdapter } from './osc-adapter.js';
-
-/** A counter mirroring monotonic totals read at scrape time. */
-function mirror(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: string[],
-  read: () => { labels: Record<string, string>; value: number }[],
-): void {
-  const seen = new Map<string, number>();
-  new Counter({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      for (const { labels, value } of read()) {
-        const key = JSON.stringify(labels);
-        const delta = value - (seen.get(key) ?? 0);
-        if (delta > 0) this.inc(labels, delta);
-        seen.set(key, value);
-      }
-    },
-  });
-}
 
 /** Registers the adapter's metrics: per listener, per target, and adapter-wide. */
 export function registerOscMetrics(registry: Registry, adapter: OscAdapter): void {
