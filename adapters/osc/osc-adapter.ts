@@ -330,27 +330,17 @@ export class OscAdapter {
       // The arguments do not fit the route: say so, and pass the message on as osc_in (nothing is lost).
       this.counters.mappingErrors++;
       this.warn(`map:${r.rule.address}`, { source, address: message.address }, routed);
-      this.publish(
-        'osc_in',
-        { address: message.address, types: message.types, args: message.args, source },
-        undefined,
-        undefined,
-        at,
-        source,
-        port,
-      );
+      this.publishRaw(message, source, port, at);
       return;
     }
     this.counters.unmatched++;
-    this.publish(
-      'osc_in',
-      { address: message.address, types: message.types, args: message.args, source },
-      undefined,
-      undefined,
-      at,
-      source,
-      port,
-    );
+    this.publishRaw(message, source, port, at);
+  }
+
+  /** Publishes a message as `osc_in`, with its address, type tags, arguments and source. */
+  private publishRaw(message: OscMessage, source: string, port: number, at: number | undefined): void {
+    const payload = { address: message.address, types: message.types, args: message.args, source };
+    this.publish('osc_in', payload, undefined, undefined, at, source, port);
   }
 
   private publish(
