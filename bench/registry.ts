@@ -8,6 +8,7 @@ export const groups: Readonly<Record<string, GroupLoader>> = {
   bus: async () => (await import('./bus.js')).figures,
   api: async () => (await import('./api.js')).figures,
   daemon: async () => (await import('./daemon.js')).figures,
+  osc: async () => (await import('./osc.js')).figures,
 };
 
 /** The figures of the given groups, in registry order within each group. */
