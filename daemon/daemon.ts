@@ -309,7 +309,8 @@ export class Daemon {
 
   private async apply(next: PerformiaConfig): Promise<{ changed: string[]; restartNeeded: string[] }> {
     const changed = changedKeys(this.config, next);
-    const restartNeeded = changed.filter((k) => k.startsWith('bus.'));
+    // Log level and the API apply at once; the bus, the OSC adapter and the daemon's own settings at restart.
+    const restartNeeded = changed.filter((k) => !k.startsWith('log.') && !k.startsWith('api.'));
     const apiMoved = changed.some((k) => /^api\.(host|port|bodyLimitBytes|rateLimit|stream)/.test(k));
     const previous = this.config;
     this.config = next;
