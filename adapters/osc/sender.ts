@@ -171,6 +171,8 @@ export class OscSender {
     const socket = connect({ host: t.ip, port: t.config.port });
     t.tcp = socket;
     socket.setNoDelay(true);
+    // Read (and drop) what the target sends, so its replies do not pile up in the socket's buffer.
+    socket.resume();
     socket.on('connect', () => {
       t.stats.connected = true;
       for (const framed of t.backlog.splice(0)) {

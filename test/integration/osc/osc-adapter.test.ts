@@ -1,8 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { connect } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeBundle, encodeMessage, msToTimetag } from '../../../adapters/osc/codec.js';
-import { slipEncode } from '../../../adapters/osc/slip.js';
+import { decodePacket, encodeBundle, encodeMessage, msToTimetag } from '../../../adapters/osc/codec.js';
+import { SlipDecoder, slipEncode } from '../../../adapters/osc/slip.js';
 import { type AnyMessage, systemClock } from '../../../daemon/bus/index.js';
 import type { Daemon } from '../../../daemon/daemon.js';
 import { collector, oscPort, startDaemon, testConfig } from '../../helpers/daemon.js';
@@ -296,6 +296,68 @@ describe('OSC adapter, raw sockets', () => {
     expect(got.map((m) => (m.payload as { args: unknown[] }).args)).toEqual(
       [1, 2, 3].map((i) => [i, new Uint8Array([0xc0, 0xdb, i])]),
     );
+  });
+
+  it('sends to a TCP target as SLIP frames, and reconnects after the target restarts', async () => {
+    const frames: { address: string; args: unknown[] }[] = [];
+    const servers: Server[] = [];
+    const conns = new Set<import('node:net').Socket>();
+    const listen = (port: number) =>
+      new Promise<Server>((resolve) => {
+        const server = createServer((socket) => {
+          conns.add(socket);
+          socket.on('close', () => conns.delete(socket));
+          const slip = new SlipDecoder(65_536, {
+            frame: (f) => {
+              const m = decodePacket(f, { maxBytes: 65_536, maxDepth: 4 });
+              if (m.kind === 'message') frames.push({ address: m.address, args: m.args });
+            },
+            dropped: () => {},
+          });
+          socket.on('data', (d) => slip.push(d));
+        });
+        servers.push(server);
+        server.listen(port, '127.0.0.1', () => resolve(server));
+      });
+    const first = await listen(0);
+    const port = (first.address() as { port: number }).port;
+    try {
+      ({ daemon } = await startDaemon(
+        oscConfig({
+          targets: { desk: { host: '127.0.0.1', port, protocol: 'tcp', timetags: false } },
+          outputs: [
+            { type: 'tempo_change', target: 'desk', address: '/tempo', args: [{ type: 'd', from: 'bpm' }] },
+          ],
+        }),
+      ));
+      const post = (bpm: number) =>
+        fetch(`${daemon?.url}/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ type: 'tempo_change', payload: { bpm } }),
+        });
+      await post(120);
+      await until(() => frames.length === 1, 'the first frame');
+      expect(frames[0]).toEqual({ address: '/tempo', args: [120] });
+      // The desk goes away and comes back on the same port: the adapter notices, reconnects and sends
+      // on. (What is sent between the desk's death and the adapter noticing it is lost: OSC over TCP
+      // has no acknowledgements.)
+      const desk = () =>
+        (
+          daemon?.health().parts.find((p) => p.name === 'osc')?.details?.targets as { connected?: boolean }[]
+        )[0];
+      const closed = new Promise<void>((r) => first.close(() => r()));
+      for (const c of conns) c.destroy();
+      await closed;
+      await until(() => desk()?.connected === false, 'the adapter to notice');
+      await listen(port);
+      await until(() => desk()?.connected === true, 'the reconnect', 10_000);
+      await post(99);
+      await until(() => frames.some((f) => f.args[0] === 99), 'a frame after the reconnect');
+    } finally {
+      for (const c of conns) c.destroy();
+      for (const server of servers) server.close();
+    }
   });
 
   it('runs degraded with the reason when its port is taken, or fails the start when told to', async () => {
