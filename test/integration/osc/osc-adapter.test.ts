@@ -342,10 +342,10 @@ describe('OSC adapter, raw sockets', () => {
       // The desk goes away and comes back on the same port: the adapter notices, reconnects and sends
       // on. (What is sent between the desk's death and the adapter noticing it is lost: OSC over TCP
       // has no acknowledgements.)
-      const desk = () =>
-        (
-          daemon?.health().parts.find((p) => p.name === 'osc')?.details?.targets as { connected?: boolean }[]
-        )[0];
+      const desk = () => {
+        const targets = daemon?.health().parts.find((p) => p.name === 'osc')?.details?.targets;
+        return (targets as { connected?: boolean }[] | undefined)?.[0];
+      };
       const closed = new Promise<void>((r) => first.close(() => r()));
       for (const c of conns) c.destroy();
       await closed;
