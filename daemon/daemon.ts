@@ -316,13 +316,34 @@ export class Daemon {
     this.config = next;
     this.logger.level = next.log.level;
     if (apiMoved) {
+      // The same address: same host, and the same port as configured or as bound (a config on port 0).
+      const bound = this.apiUrl === '' ? -1 : Number(new URL(this.apiUrl).port);
+      const samePlace =
+        next.api.host === previous.api.host &&
+        (next.api.port === previous.api.port || next.api.port === bound);
       try {
+        // On the same address the old server must let go of the port first (a short gap in service);
+        // on a new one, the old server stays until the new one listens.
+        if (samePlace) {
+          const old = this.api;
+          this.api = undefined;
+          await old?.close();
+        }
         await this.listen(next);
       } catch (err) {
-        this.config = { ...next, api: previous.api };
+        // Keep the new token (it applies at once either way); the rest of `api` stays as it was.
+        this.config = { ...next, api: { ...previous.api, token: next.api.token } };
+        if (samePlace) {
+          await this.listen(this.config).catch((again: unknown) => {
+            this.logger.error(
+              { code: (again as { code?: string }).code, err: (again as Error).message },
+              'API is down',
+            );
+          });
+        }
         this.logger.error(
           { code: (err as { code?: string }).code, err: (err as Error).message },
-          'API kept on its old address',
+          'API settings not applied: the API keeps its previous ones',
         );
       }
     }

@@ -101,11 +101,15 @@ export class Scheduler {
     this.timer = undefined;
     this.timerFor = Number.POSITIVE_INFINITY;
     let now = this.clock();
+    let spun = false;
     for (let first = this.heap[0]; first !== undefined && !this.stopped; first = this.heap[0]) {
       if (first.time > now) {
-        if (first.time - now > this.spinMs) break;
+        // Spin once per timer turn, for the entry the timer was armed for: spinning on from entry to
+        // entry (a dense series 3 ms apart) would never give the event loop back.
+        if (spun || first.time - now > this.spinMs) break;
         // Close enough: wait the rest out rather than risk a whole timer turn (~1 ms) of lateness.
         while (now < first.time) now = this.clock();
+        spun = true;
       }
       this.pop();
       if (first.cancelled) continue;

@@ -65,6 +65,8 @@ export function newStats(name: string, protocol: 'udp' | 'tcp', host: string, po
 export class UdpListener {
   readonly stats: ListenerStats;
   private socket: Socket | undefined;
+  /** stop() was called: a bind still under way closes its socket instead of keeping it. */
+  private closing = false;
 
   constructor(
     name: string,
@@ -94,6 +96,11 @@ export class UdpListener {
       socket.on('message', (msg, rinfo) => this.sink(msg, rinfo.address, rinfo.port, this.stats));
       socket.bind({ address: this.host, port: this.port, exclusive: true }, () => {
         socket.off('error', onError);
+        if (this.closing) {
+          socket.close();
+          resolve();
+          return;
+        }
         // After the bind, a socket error is reported and counted, never thrown.
         socket.on('error', (err) => {
           this.stats.lastError = err.message;
@@ -108,6 +115,7 @@ export class UdpListener {
   }
 
   stop(): Promise<void> {
+    this.closing = true;
     const socket = this.socket;
     this.socket = undefined;
     this.stats.state = 'closed';
@@ -117,10 +125,14 @@ export class UdpListener {
 }
 
 /** A TCP listener with SLIP framing; each complete frame is one packet. */
+/** TCP connections accepted at most at once: more are refused at accept. */
+const MAX_TCP_CONNECTIONS = 64;
+
 export class TcpListener {
   readonly stats: ListenerStats;
   private server: Server | undefined;
   private readonly sockets = new Set<TcpSocket>();
+  private closing = false;
 
   constructor(
     name: string,
@@ -129,6 +141,7 @@ export class TcpListener {
     private readonly maxFrameBytes: number,
     private readonly sink: PacketSink,
     private readonly onDropped: (reason: string, address: string) => void,
+    private readonly allowed: (address: string) => boolean = () => true,
   ) {
     this.stats = newStats(name, 'tcp', host, port);
     this.stats.connections = 0;
@@ -136,6 +149,7 @@ export class TcpListener {
 
   start(): Promise<void> {
     const server = createServer((socket) => this.accept(socket));
+    server.maxConnections = MAX_TCP_CONNECTIONS;
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => {
         server.close();
@@ -147,6 +161,11 @@ export class TcpListener {
       server.once('error', onError);
       server.listen({ host: this.host, port: this.port, exclusive: true }, () => {
         server.off('error', onError);
+        if (this.closing) {
+          server.close();
+          resolve();
+          return;
+        }
         server.on('error', (err) => {
           this.stats.lastError = err.message;
         });
@@ -160,6 +179,7 @@ export class TcpListener {
   }
 
   stop(): Promise<void> {
+    this.closing = true;
     const server = this.server;
     this.server = undefined;
     this.stats.state = 'closed';
@@ -170,6 +190,12 @@ export class TcpListener {
   }
 
   private accept(socket: TcpSocket): void {
+    // The allowlist is checked before a byte is buffered.
+    if (!this.allowed(socket.remoteAddress ?? '')) {
+      this.stats.droppedAllowlist++;
+      socket.destroy();
+      return;
+    }
     this.sockets.add(socket);
     this.stats.connections = this.sockets.size;
     const address = socket.remoteAddress ?? '?';

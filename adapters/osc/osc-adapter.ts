@@ -36,6 +36,9 @@ export interface OscSettings {
 
 /** A bundle further ahead than this is refused (counted), so a sender cannot fill memory with it. */
 const MAX_HOLD_MS = 60_000;
+/** Bundles held at most, and their datagrams' bytes: what a sender can make the daemon keep. */
+const MAX_HELD = 4_096;
+const MAX_HELD_BYTES = 16 * 1024 * 1024;
 /** Distinct sources whose decode errors are counted one by one (beyond: under "other"). */
 const MAX_SOURCES = 256;
 /** Held bundles whose lateness `heldLateRecentMaxMs` covers. */
@@ -56,6 +59,10 @@ export interface OscCounters {
   encodeErrors: number;
   /** Bus messages an output rule matched but that came in from that very target (not echoed back). */
   echoesSkipped: number;
+  /** Held bundles or held outputs not yet due when the adapter stopped. */
+  droppedAtStop: number;
+  /** Held outputs refused because the scheduler was full. */
+  droppedOutputs: number;
   /** Unexpected failures while handling a packet (a bug): logged at error. */
   internalErrors: number;
 }
@@ -77,6 +84,8 @@ export class OscAdapter {
   private state: PartHealth['state'] = 'idle';
   /** How late the latest-released held bundle was, at most, in ms. */
   private heldLateMaxMs = 0;
+  private heldCount = 0;
+  private heldBytes = 0;
   private heldLateMinMs = Number.POSITIVE_INFINITY;
   /** How late the last RECENT held bundles were released, ms (a ring). */
   private readonly recentLate: number[] = [];
@@ -91,6 +100,8 @@ export class OscAdapter {
     droppedTooFar: 0,
     encodeErrors: 0,
     echoesSkipped: 0,
+    droppedAtStop: 0,
+    droppedOutputs: 0,
     internalErrors: 0,
   };
 
@@ -111,8 +122,15 @@ export class OscAdapter {
     });
     if (tcp.enabled) {
       this.listeners.push(
-        new TcpListener('tcp', tcp.host, tcp.port, settings.maxDatagramBytes, sink, (reason, address) =>
-          this.warn(`slip:${address}`, { source: address, reason }, 'OSC TCP frame dropped'),
+        new TcpListener(
+          'tcp',
+          tcp.host,
+          tcp.port,
+          settings.maxDatagramBytes,
+          sink,
+          (reason, address) =>
+            this.warn(`slip:${address}`, { source: address, reason }, 'OSC TCP frame dropped'),
+          this.allowed,
         ),
       );
     }
@@ -174,6 +192,14 @@ export class OscAdapter {
       this.state = 'stopping';
       for (const t of this.retry.values()) clearTimeout(t);
       this.retry.clear();
+      if (this.cancels.size > 0) {
+        // Held bundles and held outputs not yet due: gone with the stop, and said so.
+        this.counters.droppedAtStop += this.cancels.size;
+        this.logger.warn(
+          { count: this.cancels.size },
+          'OSC adapter stopped with held bundles or outputs not yet due',
+        );
+      }
       for (const cancel of this.cancels) cancel();
       this.cancels.clear();
       await Promise.all(this.listeners.map((l) => l.stop()));
@@ -218,6 +244,7 @@ export class OscAdapter {
       this.retry.delete(l);
       try {
         await l.start();
+        if (this.state === 'stopping' || this.state === 'stopped') return;
         this.logger.info({ listener: l.stats.name, port: l.stats.port }, 'OSC listener bound after retry');
       } catch {
         // Still unbound: health keeps showing the reason; try again later.
@@ -278,11 +305,14 @@ export class OscAdapter {
       );
       return;
     }
-    this.deliver(packet, address, port);
+    this.deliver(packet, address, port, undefined, bytes.length);
   }
 
-  /** Publishes a packet's messages in order; a bundle due later is held until its time. */
-  private deliver(packet: OscPacket, source: string, port: number, at?: number): void {
+  /**
+   * Publishes a packet's messages in order; a bundle due later is held until its time. `size` is the
+   * datagram's, charged against the held-bytes cap while any part of it is held.
+   */
+  private deliver(packet: OscPacket, source: string, port: number, at?: number, size = 0): void {
     if (packet.kind === 'message') {
       this.route(packet, source, port, at);
       return;
@@ -302,9 +332,22 @@ export class OscAdapter {
       );
       return;
     }
+    if (this.heldCount >= MAX_HELD || this.heldBytes + size > MAX_HELD_BYTES) {
+      this.counters.droppedTooFar++;
+      this.warn(
+        `full:${source}`,
+        { source, held: this.heldCount },
+        'OSC bundle dropped: too many bundles held',
+      );
+      return;
+    }
     this.counters.held++;
+    this.heldCount++;
+    this.heldBytes += size;
     const cancel = this.scheduler.at(time, () => {
       this.cancels.delete(cancel as () => void);
+      this.heldCount--;
+      this.heldBytes -= size;
       // The scheduler never runs early; how late it ran is kept for /health.
       const late = this.scheduler.now() - time;
       if (late > this.heldLateMaxMs) this.heldLateMaxMs = late;
@@ -314,8 +357,10 @@ export class OscAdapter {
       for (const element of packet.elements) this.deliver(element, source, port, time);
     });
     if (cancel === undefined) {
+      this.heldCount--;
+      this.heldBytes -= size;
       this.counters.droppedTooFar++;
-      this.warn(`full:${source}`, { source }, 'OSC bundle dropped: too many bundles held');
+      this.warn(`full:${source}`, { source }, 'OSC bundle dropped: the scheduler is full');
     } else this.cancels.add(cancel);
   }
 

@@ -144,7 +144,10 @@ export class OscOutputs {
       this.cancels.delete(cancel as () => void);
       sender.send(target, bytes);
     });
-    if (cancel === undefined) sender.send(target, bytes);
-    else this.cancels.add(cancel);
+    if (cancel === undefined) {
+      // Sending now would be early: drop it, counted and said.
+      this.counters.droppedOutputs++;
+      this.warn(`held:${target}`, { target }, 'OSC output not sent: the scheduler is full');
+    } else this.cancels.add(cancel);
   }
 }

@@ -34,6 +34,8 @@ export interface TargetStats {
 /** Packets queued at most for a TCP target while it is disconnected; beyond, sends fail. */
 const TCP_BACKLOG = 1_024;
 const RECONNECT_MS = 1_000;
+/** Bytes a TCP target may leave unread before further packets are dropped. */
+const TCP_MAX_UNSENT = 1024 * 1024;
 
 interface Target {
   config: TargetConfig;
@@ -106,6 +108,11 @@ export class OscSender {
     if (t.config.protocol === 'tcp') {
       const framed = slipEncode(packet);
       if (t.tcp !== undefined && t.stats.connected) {
+        // A target that stops reading must not make us buffer without bound.
+        if (t.tcp.writableLength > TCP_MAX_UNSENT) {
+          this.fail(t, `the target is not reading (${t.tcp.writableLength} bytes unsent): packet dropped`);
+          return;
+        }
         t.tcp.write(framed);
         this.sent(t, framed.length);
       } else if (t.backlog.length < TCP_BACKLOG) t.backlog.push(framed);
@@ -149,6 +156,7 @@ export class OscSender {
 
   /** A socket connected to the target; undefined when it cannot be opened (counted as a send error). */
   private connectUdp(t: Target): Promise<Socket | undefined> {
+    if (this.stopped) return Promise.resolve(undefined);
     const socket = createSocket(isIP(t.ip) === 6 ? 'udp6' : 'udp4');
     return new Promise((resolve) => {
       const early = (err: Error): void => {

@@ -165,6 +165,9 @@ export class MessageBus {
   private scheduled = false;
   /** A microtask slice for the CRITICAL lane is queued (see urgentSlice). */
   private urgentQueued = false;
+  /** An urgent slice ran since the last regular slice: no other until then (async handlers that
+   * publish CRITICAL from a continuation would otherwise chain microtasks and starve I/O). */
+  private urgentRan = false;
   /** A slice is running (handlers are being called). */
   private inSlice = false;
   /** The last clock read shared by publish timestamps, and how many more publishes may use it. */
@@ -315,7 +318,13 @@ export class MessageBus {
       this.pending++;
       if (this.coalesce !== null) this.coalesce.remember(message, slot);
       if (!this.scheduled && this.state === 'running') this.schedule();
-      if (priority === 0 && !this.urgentQueued && !this.inSlice && this.state === 'running') {
+      if (
+        priority === 0 &&
+        !this.urgentQueued &&
+        !this.urgentRan &&
+        !this.inSlice &&
+        this.state === 'running'
+      ) {
         this.urgentQueued = true;
         queueMicrotask(this.urgentSlice);
       }
@@ -464,6 +473,7 @@ export class MessageBus {
       this.scheduled = false;
       return;
     }
+    this.urgentRan = false;
     this.runSlice(false);
     this.scheduled = false;
     if (this.pending > 0) this.schedule();
@@ -474,14 +484,20 @@ export class MessageBus {
    * The CRITICAL lane's own slice, queued as a microtask when a CRITICAL message is published outside
    * dispatch: it runs as soon as the publishing task (a timer, a socket callback) returns, instead of
    * after the rest of the event-loop turn. It takes CRITICAL messages only, for one slice at most, and
-   * never queues itself again, so I/O cannot be starved: anything left waits for the regular slice.
+   * at most once between two regular slices, so I/O cannot be starved: anything left, or published
+   * later in the same turn, waits for the regular slice.
    */
   private readonly urgentSlice = (): void => {
     this.urgentQueued = false;
     if ((this.state !== 'running' && this.state !== 'stopping') || this.lanes[0]!.length === 0) return;
+    this.urgentRan = true;
     this.runSlice(true);
-    if (this.pending > 0) this.schedule();
-    else if (this.onQueueEmpty !== undefined) this.onQueueEmpty();
+    // A regular slice always follows (even on an empty queue): it delivers what is left, clears
+    // urgentRan for the next turn, and ends a drain.
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.dispatchSlice);
+    }
   };
 
   /** Dispatches for up to one slice: every lane, or the CRITICAL lane only (`urgentOnly`). */

@@ -43,7 +43,9 @@ export const streamRoutes: FastifyPluginAsyncTypebox<{
     (socket, req) => {
       const { type, minPriority: min } = req.query;
       const minPriority = (typeof min === 'string' ? PRIORITY_NAMES.indexOf(min) : (min ?? 3)) as Priority;
-      const types = type === undefined ? ['*'] : [...new Set(type.split(',').filter((t) => t.length > 0))];
+      const listed = type === undefined ? ['*'] : [...new Set(type.split(',').filter((t) => t.length > 0))];
+      // '*' already takes every type: with another type beside it, that type's messages would come twice.
+      const types = listed.includes('*') ? ['*'] : listed;
       const id = nextClient++;
       const stats = services.stream;
       stats.clients++;

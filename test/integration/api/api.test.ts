@@ -185,6 +185,23 @@ describe('control API over a real listen', () => {
     expect((await fetch(`${url}/health`)).status).toBe(200);
   });
 
+  it('applies a reloaded rate limit on the same address (the old server lets go of the port first)', async () => {
+    const { logger } = memoryLogger();
+    const first = testConfig();
+    let next = first;
+    daemon = new Daemon({ config: first, logger, reloadConfig: () => next });
+    await daemon.start();
+    const port = Number(new URL(daemon.url).port);
+    next = testConfig({ api: { port, token: 'new-token', rateLimit: { max: 2, timeWindowMs: 60_000 } } });
+    const result = await daemon.reload();
+    expect(result?.changed).toEqual(expect.arrayContaining(['api.port', 'api.token', 'api.rateLimit.max']));
+    const auth = { authorization: 'Bearer new-token' };
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await post(daemon.url, { type: 'x' }, auth)).status);
+    expect(statuses).toEqual([202, 202, 429]);
+    expect(new URL(daemon.url).port).toBe(String(port));
+  });
+
   it('names the port when the API port is in use', async () => {
     ({ daemon } = await startDaemon(testConfig()));
     const port = Number(new URL(daemon.url).port);

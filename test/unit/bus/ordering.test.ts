@@ -107,6 +107,26 @@ describe('dispatch order', () => {
     expect(atTimer).toBeLessThan(200_000);
   });
 
+  it('does not starve I/O when async CRITICAL handlers publish CRITICAL from their continuations', async () => {
+    bus = new MessageBus({ maxQueueSize: 10_000 });
+    let n = 0;
+    let atTimer = -1;
+    bus.subscribe('ping', async () => {
+      await Promise.resolve();
+      if (++n < 50_000) bus.publish({ type: 'ping', from: 't', priority: Priority.CRITICAL, payload: null });
+    });
+    await bus.start();
+    setTimeout(() => {
+      atTimer = n;
+    }, 0);
+    bus.publish({ type: 'ping', from: 't', priority: Priority.CRITICAL, payload: null });
+    const end = Date.now() + 20_000;
+    while (n < 50_000 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+    expect(n).toBe(50_000);
+    expect(atTimer).toBeGreaterThan(0);
+    expect(atTimer).toBeLessThan(50_000);
+  });
+
   it('lets a CRITICAL published by a handler overtake queued LOW messages', async () => {
     bus = new MessageBus();
     const seen: string[] = [];

@@ -60,6 +60,27 @@ describe('Scheduler', () => {
     expect(past).toBeGreaterThan(0);
   });
 
+  it('gives the event loop back between entries of a dense series (no spinning from one to the next)', async () => {
+    s = new Scheduler({ clock: systemClock });
+    const t0 = systemClock() + 5;
+    let ran = 0;
+    const done = new Promise<void>((resolve) => {
+      for (let i = 0; i < 200; i++) {
+        s?.at(t0 + i * 3, () => {
+          if (++ran === 200) resolve();
+        });
+      }
+    });
+    let turns = 0;
+    const tick = setInterval(() => {
+      turns++;
+    }, 1);
+    await done;
+    clearInterval(tick);
+    // 600 ms of entries 3 ms apart: a timer of the event loop's own ran many times meanwhile.
+    expect(turns).toBeGreaterThan(50);
+  });
+
   it('cancels, isolates a throwing callback, and refuses beyond maxPending', async () => {
     s = new Scheduler({ clock: systemClock, maxPending: 3 });
     const errors: unknown[] = [];
