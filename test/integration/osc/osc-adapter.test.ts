@@ -394,3 +394,47 @@ describe('OSC adapter, raw sockets', () => {
     ).rejects.toMatchObject({ code: 'PFM_ERR_OSC_BIND' });
   });
 });
+
+describe('OSC adapter limits', () => {
+  it('holds at most 4,096 future bundles, refusing and counting the rest', async () => {
+    ({ daemon } = await startDaemon(oscConfig({})));
+    const port = oscPort(daemon);
+    const s = await udpSender();
+    const due = systemClock() + 30_000;
+    const bundle = encodeBundle(msToTimetag(due), [encodeMessage('/later', [])]);
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < 4_200; i++) {
+      sends.push(send(s, port, bundle));
+      if (i % 200 === 0) await Promise.all(sends.splice(0));
+    }
+    await Promise.all(sends);
+    const details = () =>
+      daemon?.health().parts.find((p) => p.name === 'osc')?.details as {
+        held: number;
+        droppedTooFar: number;
+        listeners: { packetsIn: number }[];
+      };
+    await until(() => (details().listeners[0]?.packetsIn ?? 0) === 4_200, 'all datagrams');
+    expect(details().held).toBe(4_096);
+    expect(details().droppedTooFar).toBe(4_200 - 4_096);
+  });
+
+  it('refuses TCP connections from outside the allowlist before reading from them', async () => {
+    ({ daemon } = await startDaemon(
+      oscConfig({ allow: ['10.0.0.0/8'], tcp: { enabled: true, host: '127.0.0.1', port: 0 } }),
+    ));
+    const socket = connect({ host: '127.0.0.1', port: oscPort(daemon, 1) });
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    socket.on('error', () => {
+      // The daemon closes the connection: a reset is the expected outcome here.
+    });
+    await closed;
+    const tcp = (
+      daemon.health().parts.find((p) => p.name === 'osc')?.details?.listeners as {
+        protocol: string;
+        droppedAllowlist: number;
+      }[]
+    ).find((l) => l.protocol === 'tcp');
+    expect(tcp?.droppedAllowlist).toBe(1);
+  });
+});
