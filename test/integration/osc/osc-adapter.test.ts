@@ -429,12 +429,10 @@ describe('OSC adapter limits', () => {
       // The daemon closes the connection: a reset is the expected outcome here.
     });
     await closed;
-    const tcp = (
-      daemon.health().parts.find((p) => p.name === 'osc')?.details?.listeners as {
-        protocol: string;
-        droppedAllowlist: number;
-      }[]
-    ).find((l) => l.protocol === 'tcp');
+    const listeners = daemon.health().parts.find((p) => p.name === 'osc')?.details?.listeners;
+    const tcp = (listeners as { protocol: string; droppedAllowlist: number }[] | undefined)?.find(
+      (l) => l.protocol === 'tcp',
+    );
     expect(tcp?.droppedAllowlist).toBe(1);
   });
 });
