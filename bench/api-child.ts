@@ -39,6 +39,17 @@ function guard(): void {
   }
 }
 
+/** Kills `proc` with the worker if the worker exits (or is told to stop) while `proc` still runs. */
+export function track(proc: ChildProcess): void {
+  guard();
+  live.add(proc);
+  const forget = (): void => {
+    live.delete(proc);
+  };
+  proc.once('exit', forget);
+  proc.once('error', forget);
+}
+
 /** A child process, its stdout as lines and its stderr as text. */
 export interface Child {
   readonly name: string;
@@ -65,9 +76,8 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 
 /** Starts `node <args>` with stdout and stderr piped. */
 export function spawnNode(name: string, args: readonly string[], env: NodeJS.ProcessEnv = cleanEnv()): Child {
-  guard();
   const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  live.add(proc);
+  track(proc);
   const lines: string[] = [];
   const waiters = new Set<(line: string) => void>();
   let buffer = '';
@@ -88,12 +98,10 @@ export function spawnNode(name: string, args: readonly string[], env: NodeJS.Pro
   });
   const exited = new Promise<number | null>((resolve, reject) => {
     proc.once('error', (err) => {
-      live.delete(proc);
       reject(new Error(`${name}: cannot start: ${err.message}`));
     });
     // 'close', not 'exit': stdout and stderr are read to their end first.
     proc.once('close', (code) => {
-      live.delete(proc);
       resolve(code);
     });
   });

@@ -7,7 +7,17 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
-import { type Child, daemonUrl, get, jsonLine, killAll, spawnDaemon, stop, tempDir } from './api-child.js';
+import {
+  type Child,
+  daemonUrl,
+  get,
+  jsonLine,
+  killAll,
+  spawnDaemon,
+  stop,
+  tempDir,
+  track,
+} from './api-child.js';
 
 export const HOST = '127.0.0.1';
 /** SO_RCVBUF requested for every receiving socket of the group (daemon, raw relay, bench receiver). */
@@ -16,18 +26,6 @@ export const RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 export const CHILD_TIMEOUT_MS = 30_000;
 
 const CHILD_SCRIPT = fileURLToPath(new URL('./osc-child.js', import.meta.url));
-
-/** Helper children not yet exited: killed when the worker exits. */
-const live = new Set<ChildProcess>();
-let guarded = false;
-
-function guard(): void {
-  if (guarded) return;
-  guarded = true;
-  process.on('exit', () => {
-    for (const child of live) child.kill('SIGKILL');
-  });
-}
 
 /** A helper child of osc-child.ts, driven by requests over IPC. */
 export interface Helper {
@@ -46,10 +44,9 @@ interface Reply {
 
 /** Forks `osc-child.js <role>`. */
 export function forkHelper(role: 'relay' | 'sender' | 'pinger'): Helper {
-  guard();
   const name = `osc ${role} child`;
   const proc = fork(CHILD_SCRIPT, [role], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-  live.add(proc);
+  track(proc);
   let stderr = '';
   proc.stderr?.setEncoding('utf8');
   proc.stderr?.on('data', (chunk: string) => {
@@ -60,7 +57,6 @@ export function forkHelper(role: 'relay' | 'sender' | 'pinger'): Helper {
   let exitCode: number | null | undefined;
   const exited = new Promise<void>((resolve) => {
     proc.once('exit', (code, signal) => {
-      live.delete(proc);
       exitCode = code;
       for (const p of pending.values()) {
         p.reject(new Error(`${name} exited (code ${code}, signal ${signal}); stderr: ${stderr.trim()}`));
