@@ -4,7 +4,7 @@
  * Everything binds 127.0.0.1 port 0; every wait has a deadline; a child still running when the worker
  * exits is killed, and a child exits by itself when the worker goes away (IPC disconnect).
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import {

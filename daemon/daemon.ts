@@ -10,7 +10,13 @@
 import type { Logger } from 'pino';
 import { type PerformiaConfig, redactConfig } from '../config/index.js';
 import { type ApiServer, createApi } from './api/server.js';
-import { type HealthReport, type PartInfo, type StreamStats, TROUBLE } from './api/services.js';
+import {
+  type HealthReport,
+  type PartInfo,
+  type SchedulerReport,
+  type StreamStats,
+  TROUBLE,
+} from './api/services.js';
 import { MessageBus, type StopReport, systemClock } from './bus/index.js';
 import { ApiInsecureBindError, ApiListenError, DaemonStartError, DaemonStopTimeoutError } from './errors.js';
 import { createMetrics } from './metrics.js';
@@ -102,6 +108,7 @@ export class Daemon {
       bus: () => this.bus,
       parts: () => this.partInfos(),
       stream: () => this.stream,
+      scheduler: () => this.schedulerReport(),
     });
   }
 
@@ -230,7 +237,20 @@ export class Daemon {
       ready: this.state === 'running',
       uptimeS: Math.round((Date.now() - this.startedAt) / 100) / 10,
       bus: { state: busState },
+      scheduler: this.schedulerReport(),
       parts,
+    };
+  }
+
+  private schedulerReport(): SchedulerReport {
+    const s = this.scheduler;
+    const ms = (v: number) => Math.round(v * 1000) / 1000;
+    return {
+      pending: s?.pending ?? 0,
+      ran: s?.ran ?? 0,
+      maxLateMs: ms(s?.maxLateMs ?? 0),
+      stalls: s?.stalls ?? 0,
+      maxStallMs: ms(s?.maxStallMs ?? 0),
     };
   }
 

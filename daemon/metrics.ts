@@ -14,6 +14,7 @@ export interface MetricsSources {
   bus: () => MessageBus | undefined;
   parts: () => { name: string; kind: string; state: PartState }[];
   stream: () => { clients: number; dropped: number };
+  scheduler: () => { pending: number; ran: number; stalls: number; maxLateMs: number; maxStallMs: number };
 }
 
 const OUTCOMES = ['published', 'delivered', 'refused', 'evicted', 'coalesced', 'discarded'] as const;
@@ -124,6 +125,32 @@ export function createMetrics(sources: MetricsSources): { registry: Registry; ob
     [],
     () => [{ labels: {}, value: sources.stream().dropped }],
   );
+  mirrorCounter(registry, 'performia_scheduler_runs_total', 'Timed events run by the scheduler', [], () => [
+    { labels: {}, value: sources.scheduler().ran },
+  ]);
+  mirrorCounter(
+    registry,
+    'performia_scheduler_stalls_total',
+    'Scheduler timer turns in which the machine kept the process from running',
+    [],
+    () => [{ labels: {}, value: sources.scheduler().stalls }],
+  );
+  new Gauge({
+    name: 'performia_scheduler_max_late_seconds',
+    help: 'Latest a timed event has run after its time, since start',
+    registers: [registry],
+    collect() {
+      this.set(sources.scheduler().maxLateMs / 1000);
+    },
+  });
+  new Gauge({
+    name: 'performia_scheduler_pending',
+    help: 'Timed events waiting',
+    registers: [registry],
+    collect() {
+      this.set(sources.scheduler().pending);
+    },
+  });
   const delivery = new Histogram({
     name: 'performia_bus_delivery_latency_seconds',
     help: 'Publish to handler start (sampled at the dispatch loop clock reads)',

@@ -9,7 +9,21 @@
  * (PERFORMANCE-NOTES.md: a busy-wait for the last 1.5 ms takes p99 error from ~1.5 ms to ~0.4 ms). The
  * default window is 4 ms: on this VM a timer sometimes woke 3 ms late, and held OSC bundles must be
  * published within 2 ms of their time. It costs up to 4 ms of one core per separate event time.
+ *
+ * What no code in the process can help: a machine (a VM's host, a busy kernel) that takes the CPU away
+ * for milliseconds. The scheduler measures it, so that a late entry can be told apart from a slow
+ * scheduler: `stallMs`, readable from a running callback, is how long in the current timer turn the
+ * process was kept from running: how far past the entry it was armed for the timer woke (beyond Node's
+ * usual timer slack), less the CPU time the event loop's thread used meanwhile (a delay while it ran
+ * our own code is ours; see thread-cpu.ts), plus every gap of more than 0.5 ms between two clock reads of the busy-wait.
  */
+
+import { type ThreadCpuClock, threadCpuClock } from './thread-cpu.js';
+
+/** How late after its asked time a Node timer wakes in the normal run of things, ms (whole-ms timers). */
+const TIMER_SLACK_MS = 1.5;
+/** A gap between two clock reads of the busy-wait longer than this, ms, is time the process lost. */
+const SPIN_GAP_MS = 0.5;
 
 /** Options of a {@link Scheduler}. */
 export interface SchedulerOptions {
@@ -40,9 +54,22 @@ export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
   private timerFor = Number.POSITIVE_INFINITY;
   private stopped = false;
+  /** The bus clock's time at which the armed timer should wake. */
+  private wakeAt = Number.POSITIVE_INFINITY;
+  /** The main thread's CPU time, and its value when the timer was armed (ms). */
+  private readonly cpu: ThreadCpuClock = threadCpuClock();
+  private cpuAtArm = 0;
   /** Callbacks run, and how late they ran (ms), for stats. */
   ran = 0;
   maxLateMs = 0;
+  /**
+   * In the current timer turn, how long (ms) the process was kept from running: read it from a
+   * callback to tell the machine's share of its lateness from the scheduler's.
+   */
+  stallMs = 0;
+  /** Timer turns in which the process was kept from running, and the longest such stall (ms). */
+  stalls = 0;
+  maxStallMs = 0;
   onError: SchedulerErrorHandler = () => {};
 
   constructor(options: SchedulerOptions) {
@@ -82,6 +109,7 @@ export class Scheduler {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerFor = Number.POSITIVE_INFINITY;
+    this.cpu.close();
   }
 
   private arm(): void {
@@ -93,14 +121,24 @@ export class Scheduler {
       return;
     }
     this.timerFor = first.time;
-    const wait = Math.max(0, first.time - this.clock() - this.spinMs);
-    this.timer = setTimeout(this.fire, Math.floor(wait));
+    const now = this.clock();
+    const wait = Math.floor(Math.max(0, first.time - now - this.spinMs));
+    this.wakeAt = now + wait;
+    this.cpuAtArm = this.cpu.read();
+    this.timer = setTimeout(this.fire, wait);
   }
 
   private readonly fire = (): void => {
     this.timer = undefined;
+    const armedFor = this.timerFor;
     this.timerFor = Number.POSITIVE_INFINITY;
     let now = this.clock();
+    // A timer that wakes after the entry it was armed for is a stall, unless it is within Node's usual
+    // timer slack (whole ms, ~1.5 ms after the asked time) or the process was running (its CPU time
+    // went on: our own code kept the timer waiting, and that delay is ours).
+    const busy = this.cpu.read() - this.cpuAtArm;
+    let stall = Math.max(0, now - Math.max(armedFor, this.wakeAt + TIMER_SLACK_MS) - busy);
+    this.stallMs = stall;
     let spun = false;
     for (let first = this.heap[0]; first !== undefined && !this.stopped; first = this.heap[0]) {
       if (first.time > now) {
@@ -108,7 +146,13 @@ export class Scheduler {
         // entry (a dense series 3 ms apart) would never give the event loop back.
         if (spun || first.time - now > this.spinMs) break;
         // Close enough: wait the rest out rather than risk a whole timer turn (~1 ms) of lateness.
-        while (now < first.time) now = this.clock();
+        let prev = now;
+        while (now < first.time) {
+          now = this.clock();
+          if (now - prev > SPIN_GAP_MS) stall += now - prev;
+          prev = now;
+        }
+        this.stallMs = stall;
         spun = true;
       }
       this.pop();
@@ -123,6 +167,11 @@ export class Scheduler {
       }
       now = this.clock();
     }
+    if (stall > 0) {
+      this.stalls++;
+      if (stall > this.maxStallMs) this.maxStallMs = stall;
+    }
+    this.stallMs = 0;
     this.arm();
   };
 

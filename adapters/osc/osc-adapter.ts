@@ -87,8 +87,12 @@ export class OscAdapter {
   private heldCount = 0;
   private heldBytes = 0;
   private heldLateMinMs = Number.POSITIVE_INFINITY;
+  /** Held bundles released in a timer turn in which the machine kept the process from running. */
+  private heldStalled = 0;
   /** How late the last RECENT held bundles were released, ms (a ring). */
   private readonly recentLate: number[] = [];
+  /** The same, less what the machine took from the process meanwhile (the scheduler's `stallMs`). */
+  private readonly recentOwnLate: number[] = [];
   private stopPromise: Promise<void> | undefined;
   readonly counters: OscCounters = {
     published: 0,
@@ -233,6 +237,8 @@ export class OscAdapter {
           ? Math.round(this.heldLateMinMs * 1000) / 1000
           : null,
         heldLateRecentMaxMs: Math.round(Math.max(0, ...this.recentLate) * 1000) / 1000,
+        heldLateOwnRecentMaxMs: Math.round(Math.max(0, ...this.recentOwnLate) * 1000) / 1000,
+        heldStalled: this.heldStalled,
         decodeErrorsBySource: Object.fromEntries(this.errorsBySource),
       },
     };
@@ -353,6 +359,9 @@ export class OscAdapter {
       if (late > this.heldLateMaxMs) this.heldLateMaxMs = late;
       if (late < this.heldLateMinMs) this.heldLateMinMs = late;
       this.recentLate[this.counters.released % RECENT] = late;
+      const stall = this.scheduler.stallMs;
+      if (stall > 0) this.heldStalled++;
+      this.recentOwnLate[this.counters.released % RECENT] = Math.max(0, late - stall);
       this.counters.released++;
       for (const element of packet.elements) this.deliver(element, source, port, time);
     });

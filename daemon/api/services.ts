@@ -20,7 +20,18 @@ export interface HealthReport {
   ready: boolean;
   uptimeS: number;
   bus: { state: string };
+  /** The scheduler of timed events; `stalls`: timer turns the machine kept the process from running. */
+  scheduler: SchedulerReport;
   parts: PartInfo[];
+}
+
+/** The scheduler's figures in /health (times in ms). */
+export interface SchedulerReport {
+  pending: number;
+  ran: number;
+  maxLateMs: number;
+  stalls: number;
+  maxStallMs: number;
 }
 
 /** WebSocket stream figures (the stream route updates them). */

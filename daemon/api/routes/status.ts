@@ -25,6 +25,18 @@ const HealthSchema = Type.Object({
   ready: Type.Boolean(),
   uptimeS: Type.Number(),
   bus: Type.Object({ state: Type.String() }),
+  scheduler: Type.Object(
+    {
+      pending: Type.Integer(),
+      ran: Type.Integer(),
+      maxLateMs: Type.Number({ description: 'Latest a timed event ran after its time, since start' }),
+      stalls: Type.Integer({
+        description: 'Timer turns in which the machine kept the process from running (not our code)',
+      }),
+      maxStallMs: Type.Number(),
+    },
+    { description: 'The scheduler of timed events (held OSC bundles, messages with a future `at`)' },
+  ),
   parts: Type.Array(PartSchema),
 });
 

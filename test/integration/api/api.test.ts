@@ -97,9 +97,13 @@ describe('control API over a real listen', () => {
       status: string;
       ready: boolean;
       parts: { name: string; state: string; reason?: string }[];
+      scheduler: { pending: number; ran: number; maxLateMs: number; stalls: number; maxStallMs: number };
     };
     expect(health.status).toBe('degraded');
     expect(health.ready).toBe(true);
+    // The scheduler's warm-up entry at start has run.
+    expect(health.scheduler).toMatchObject({ pending: 0, ran: 1 });
+    expect(health.scheduler.stalls).toBeGreaterThanOrEqual(0);
     // Adapters start before agents (the real OSC adapter comes first: it is a default part).
     expect(health.parts.map((p) => p.name)).toEqual(['osc', 'lights', 'midi', 'bass']);
     expect(health.parts.find((p) => p.name === 'midi')).toMatchObject({
@@ -135,6 +139,8 @@ describe('control API over a real listen', () => {
     expect(samples.get('performia_part_state{part="lights",kind="adapter",state="ok"}')).toBe(1);
     expect(samples.get('performia_part_state{part="lights",kind="adapter",state="failed"}')).toBe(0);
     expect(samples.get('performia_bus_delivery_latency_seconds_count')).toBeGreaterThan(0);
+    expect(samples.get('performia_scheduler_runs_total')).toBe(1);
+    expect(samples.get('performia_scheduler_pending')).toBe(0);
     expect([...samples.keys()].some((k) => k.startsWith('performia_process_cpu'))).toBe(true);
     // Counters stay monotonic across scrapes.
     await post(daemon.url, { type: 'x', priority: 'LOW' });

@@ -5,6 +5,17 @@ import { systemClock } from '../../../daemon/bus/index.js';
 import { Scheduler } from '../../../daemon/scheduler.js';
 
 let s: Scheduler | undefined;
+
+/** Runs the scheduler probe in a process of its own: how late each of 30 entries ran, and the stall. */
+async function probe(env: Record<string, string> = {}): Promise<{ late: number; stall: number }[]> {
+  const file = join(import.meta.dirname, '..', '..', 'fixtures', 'scheduler-probe.mjs');
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, [file], { timeout: 20_000, env: { ...process.env, ...env } }, (err, stdout) =>
+      err ? reject(err) : resolve(stdout),
+    );
+  });
+  return JSON.parse(out) as { late: number; stall: number }[];
+}
 afterEach(() => s?.stop());
 
 describe('Scheduler', () => {
@@ -26,23 +37,69 @@ describe('Scheduler', () => {
     for (const r of ran) expect(r.at).toBeGreaterThanOrEqual(r.due);
   });
 
-  // A VM can take the CPU away for a few ms at any moment; a retry tells such a hiccup from a scheduler
-  // that is late every time. The assertion itself stays strict.
-  it('runs within 2 ms of the time (measured in a process of its own, away from the test runner)', {
+  // A VM can take the CPU away for a few ms at any moment (measured here: gaps of up to 5 ms in a
+  // busy-wait, several a second at times), and no code in the process can help that. The scheduler
+  // measures such stalls (`stallMs`); the test holds the scheduler to its own share of the lateness, and
+  // proves the busy-wait by the median (timers alone run ~0.6 ms late at the median: SPIN_MS=0 below).
+  // A retry tells a burst of stalls from a scheduler that is late every time.
+  it('runs within 2 ms of the time, less what the machine took (measured in a process of its own)', {
     retry: 2,
   }, async () => {
-    const probe = join(import.meta.dirname, '..', '..', 'fixtures', 'scheduler-probe.mjs');
-    const out = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, [probe], { timeout: 20_000 }, (err, stdout) =>
-        err ? reject(err) : resolve(stdout),
-      );
-    });
-    const late = JSON.parse(out) as number[];
-    expect(late).toHaveLength(30);
-    for (const l of late) {
-      expect(l).toBeGreaterThanOrEqual(0);
-      expect(l).toBeLessThan(2);
+    const runs = await probe();
+    expect(runs).toHaveLength(30);
+    for (const r of runs) {
+      expect(r.late).toBeGreaterThanOrEqual(0);
+      expect(r.late - r.stall).toBeLessThan(2);
     }
+    const sorted = runs.map((r) => r.late).sort((a, b) => a - b);
+    expect(sorted[15]).toBeLessThan(0.1);
+    // A machine that stalls most turns makes the figure meaningless: fail rather than excuse it all.
+    expect(runs.filter((r) => r.stall > 0).length).toBeLessThanOrEqual(10);
+  });
+
+  it('tells timers alone apart: without the busy-wait the median is late by far more', async () => {
+    const runs = await probe({ SPIN_MS: '0' });
+    for (const r of runs) expect(r.late).toBeGreaterThanOrEqual(0);
+    const sorted = runs.map((r) => r.late).sort((a, b) => a - b);
+    expect(sorted[15]).toBeGreaterThan(0.1);
+  });
+
+  it('measures a stall of the machine during the busy-wait, and counts it', async () => {
+    // A clock that jumps 3 ms once inside the busy-wait: what a VM's host taking the CPU looks like.
+    let extra = 0;
+    let due = Number.POSITIVE_INFINITY;
+    const clock = () => {
+      const t = systemClock() + extra;
+      if (extra > 0 || t <= due - 1) return t;
+      extra = 3;
+      return t + 3;
+    };
+    // A wide busy-wait window, so that the jump falls inside it even when the test runner delays timers.
+    s = new Scheduler({ clock, spinMs: 8 });
+    due = clock() + 10;
+    const seen = await new Promise<{ late: number; stall: number }>((resolve) =>
+      s?.at(due, () => resolve({ late: (s as Scheduler).now() - due, stall: (s as Scheduler).stallMs })),
+    );
+    expect(seen.stall).toBeGreaterThanOrEqual(2.9);
+    expect(seen.late - seen.stall).toBeLessThan(0.5);
+    expect(s.stalls).toBe(1);
+    expect(s.maxStallMs).toBeGreaterThanOrEqual(2.9);
+    expect(s.stallMs).toBe(0);
+  });
+
+  it('does not call its own event loop hog a stall of the machine', async () => {
+    s = new Scheduler({ clock: systemClock });
+    const due = systemClock() + 20;
+    // Our own code holds the event loop from before the timer's wake-up until well after the time.
+    setTimeout(() => {
+      while (systemClock() < due + 5);
+    }, 5);
+    const seen = await new Promise<{ late: number; stall: number }>((resolve) =>
+      s?.at(due, () => resolve({ late: systemClock() - due, stall: (s as Scheduler).stallMs })),
+    );
+    expect(seen.late).toBeGreaterThanOrEqual(4.9);
+    expect(seen.stall).toBe(0);
+    expect(s.stalls).toBe(0);
   });
 
   it('runs equal times in the order they were scheduled, and a past time at once', async () => {
