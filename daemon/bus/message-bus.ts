@@ -103,6 +103,10 @@ export type BusState = 'idle' | 'running' | 'stopping' | 'stopped';
 const origin = performance.timeOrigin;
 export const systemClock = (): number => origin + performance.now();
 
+/** A settled promise: `RESOLVED.then(f)` queues `f` as a microtask without the AsyncResource that
+ * `queueMicrotask` builds each call (measured: tens of µs when the path is cold). */
+const RESOLVED = Promise.resolve();
+
 const newCounters = (): PriorityCounters => [0, 0, 0, 0];
 
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
@@ -326,7 +330,7 @@ export class MessageBus {
         this.state === 'running'
       ) {
         this.urgentQueued = true;
-        queueMicrotask(this.urgentSlice);
+        RESOLVED.then(this.urgentSlice);
       }
     }
     if (sampled) this.samplePublishCost(t0);
