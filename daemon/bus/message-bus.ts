@@ -179,7 +179,6 @@ export class MessageBus {
   private clockUses = 0;
   /** Subscribers called since the last clock read, for slow-handler attribution. */
   private readonly blockSubs: Subscriber[] = [];
-  private blockLastId = 0;
   private stopPromise: Promise<StopReport> | undefined;
   private onQueueEmpty: (() => void) | undefined;
 
@@ -523,11 +522,12 @@ export class MessageBus {
     let blockCount = 0;
     const blockSubs = this.blockSubs;
     const urgent = lanes[0]!;
+    let lastId = 0;
     while (!yieldNow && (urgentOnly ? urgent.length > 0 : this.pending > 0)) {
       // pending > 0, so some lane holds a message: take the most urgent lane's oldest.
       let p = 0;
-      let message = lanes[0]!.shift();
-      while (message === undefined) message = lanes[++p]!.shift();
+      while (lanes[p]!.length === 0) p++;
+      const message = lanes[p]!.shift() as AnyMessage;
       this.pending--;
       this.delivered[p]!++;
       if (sample) {
@@ -540,7 +540,8 @@ export class MessageBus {
       let called = 0;
       for (let i = 0; i < subs.length; i++) {
         const sub = subs[i]!;
-        if (!sub.active || message.priority > sub.minPriority) continue;
+        // admits is -1 once unsubscribed (during this dispatch, say): skipped like a priority filter.
+        if (message.priority > sub.admits) continue;
         called++;
         sub.calls++;
         blockSubs[blockCount++] = sub;
@@ -581,11 +582,11 @@ export class MessageBus {
           if (t >= sliceEnd) yieldNow = true;
         }
       }
-      this.blockLastId = message.id;
+      lastId = message.id;
     }
     if (blockCount > 0) {
       const t = clock();
-      if (t - blockStart >= this.slowHandlerMs) this.slowBlock(t - blockStart, blockCount, this.blockLastId);
+      if (t - blockStart >= this.slowHandlerMs) this.slowBlock(t - blockStart, blockCount, lastId);
     }
     this.blockSubs.length = 0;
     // The next publish reads the clock afresh: the loop may idle before the next slice.

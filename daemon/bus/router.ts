@@ -34,6 +34,11 @@ export interface Subscriber {
   readonly minPriority: Priority;
   readonly handler: Handler<AnyMessage>;
   active: boolean;
+  /**
+   * The least urgent priority the dispatch loop delivers to it: `minPriority` while subscribed, -1
+   * once unsubscribed, so that one comparison covers both checks.
+   */
+  admits: number;
   calls: number;
   errors: number;
   slow: number;
@@ -81,6 +86,7 @@ export class Router {
       minPriority,
       handler,
       active: true,
+      admits: minPriority,
       calls: 0,
       errors: 0,
       slow: 0,
@@ -93,6 +99,7 @@ export class Router {
   remove(sub: Subscriber): boolean {
     if (!sub.active) return false;
     sub.active = false;
+    sub.admits = -1;
     this.subscribers = this.subscribers.filter((s) => s !== sub);
     this.invalidate();
     return true;
