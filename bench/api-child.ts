@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DAEMON_NODE_FLAGS } from '../daemon/node-flags.js';
 
 /** The project root: this file is dist/bench/api-child.js. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -189,9 +190,10 @@ export function isReadyLine(line: string): boolean {
   return typeof log?.msg === 'string' && log.msg.startsWith('performia ready') && typeof log.api === 'string';
 }
 
-/** Starts the built daemon: `node dist/daemon/cli.js start [--config FILE]`. */
+/** Starts the built daemon as it ships: `node <daemon flags> dist/daemon/cli.js start [--config FILE]`. */
 export function spawnDaemon(config?: string, env: Record<string, string> = {}): Child {
-  const args = config === undefined ? [CLI, 'start'] : [CLI, 'start', '--config', config];
+  const cli = [...DAEMON_NODE_FLAGS, CLI, 'start'];
+  const args = config === undefined ? cli : [...cli, '--config', config];
   return spawnNode('daemon', args, cleanEnv(env));
 }
 

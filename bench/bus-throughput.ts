@@ -9,25 +9,13 @@ import { EventEmitter } from 'node:events';
 import { MessageBus, Priority } from '../daemon/bus/index.js';
 import { type BenchMessage, benchMessage, FourFifo } from './bare-fifo.js';
 import type { Figure, RunResult } from './types.js';
-import { settle } from './util.js';
+import { settle, until } from './util.js';
 
 const TOTAL = 1_000_000;
 const WARMUP = 200_000;
 const BATCH = 1_000;
 const ROUNDS = 3;
 const PAYLOAD = { value: 1 };
-
-/**
- * Polls `get` once per event-loop turn until it gives a time. The handlers only note the end time:
- * resolving a promise made for the round from a handler would let V8 inline that round's resolve
- * function into the dispatch loop, and throw the loop's code away once the function is collected.
- */
-async function until(get: () => number): Promise<number> {
-  for (let t = get(); ; t = get()) {
-    if (t !== 0) return t;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
 
 /** Messages per second over `n` messages through one contender (which lives across calls). */
 type Rate = (n: number) => Promise<number>;

@@ -13,6 +13,7 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { DAEMON_NODE_FLAGS } from '../daemon/node-flags.js';
 import { groups, loadFigures } from './registry.js';
 import type { Figure, RunResult } from './types.js';
 import { median } from './util.js';
@@ -67,7 +68,8 @@ async function selectFigures(targets: readonly string[]): Promise<Figure[]> {
 function runOnce(name: string): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = fork(WORKER, [name], {
-      execArgv: ['--expose-gc'],
+      // The daemon's own V8 flags: the bus is measured as the daemon runs it.
+      execArgv: ['--expose-gc', ...DAEMON_NODE_FLAGS],
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });
     child.stdout?.pipe(process.stderr);

@@ -48,3 +48,16 @@ export async function settle(): Promise<void> {
   collect();
   await new Promise((resolve) => setTimeout(resolve, 20));
 }
+
+/**
+ * Polls `get` once per event-loop turn until it gives a time (0 = not yet). Handlers under measure
+ * only note the time: resolving a promise made for the round from a handler would let V8 inline that
+ * round's resolve function into the dispatch loop, and throw the loop's code away once the function is
+ * collected.
+ */
+export async function until(get: () => number): Promise<number> {
+  for (let t = get(); ; t = get()) {
+    if (t !== 0) return t;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --min-semi-space-size=16
 /**
  * The `performia` command (issue #3): `start`, `check-config`, `send`, `monitor`, `stats`.
  * This is the composition root's entry point, so it is where the environment is read; everything

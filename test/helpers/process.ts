@@ -3,6 +3,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DAEMON_NODE_FLAGS } from '../../daemon/node-flags.js';
 import { projectRoot } from './layering.js';
 
 export const CLI = join(projectRoot(), 'dist', 'daemon', 'cli.js');
@@ -23,7 +24,7 @@ export interface DaemonProcess {
 
 /** Starts `performia start …`; the environment is the caller's plus `env`. */
 export function spawnDaemon(args: string[], env: Record<string, string> = {}): DaemonProcess {
-  const proc = spawn(process.execPath, [CLI, 'start', ...args], {
+  const proc = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, 'start', ...args], {
     env: { ...process.env, PERFORMIA_API_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

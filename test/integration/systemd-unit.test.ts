@@ -73,7 +73,7 @@ describe('systemd/performia.service', () => {
     expect(get('NotifyAccess')).toBe('all');
     expect(seconds(get('WatchdogSec') ?? '0')).toBeGreaterThan(0);
     expect(get('ExecStart')).toBe(
-      '/usr/bin/node /opt/performia/dist/daemon/cli.js start --config /etc/performia/config.yaml',
+      '/usr/bin/node --min-semi-space-size=16 /opt/performia/dist/daemon/cli.js start --config /etc/performia/config.yaml',
     );
     expect(get('ExecReload')).toMatch(/^\/bin\/kill -HUP \$MAINPID$/);
     expect(get('Restart')).toBe('on-failure');
