@@ -1,17 +1,17 @@
 /** The bus's public surface. */
 export type { BusEvents } from './bus-events.js';
-export type { BusStats, MessageCounts } from './bus-stats.js';
-export type { CoalesceRule } from './coalesce.js';
-export type { LatencySummary } from './latency-window.js';
 export {
   type BusState,
-  MessageBus,
   type MessageBusOptions,
   type SampleObserver,
   type StopOptions,
   type StopReport,
   systemClock,
-} from './message-bus.js';
+} from './bus-options.js';
+export type { BusStats, MessageCounts } from './bus-stats.js';
+export type { CoalesceRule } from './coalesce.js';
+export type { LatencySummary } from './latency-window.js';
+export { MessageBus } from './message-bus.js';
 export {
   type AnyMessage,
   BROADCAST,

@@ -18,12 +18,24 @@
  * `timingEvery` handler calls, not per call: time slices, slow-handler detection and the delivery-latency
  * sample are all taken at those reads. With `timingEvery: 1` every handler call is timed on its own.
  */
-import { BusFullError, BusInvalidMessageError, BusInvalidOptionError, BusStoppedError } from '../errors.js';
+import { BusFullError, BusInvalidMessageError, BusStoppedError } from '../errors.js';
 import { BusEventEmitter, type BusEvents } from './bus-events.js';
+import {
+  type BusState,
+  type MessageBusOptions,
+  positiveInt,
+  positiveNumber,
+  type SampleObserver,
+  type StopOptions,
+  type StopReport,
+  systemClock,
+} from './bus-options.js';
 import { type BusStats, buildStats, type PriorityCounters } from './bus-stats.js';
-import { type CoalesceRule, CoalesceTable } from './coalesce.js';
+import { CoalesceTable } from './coalesce.js';
 import { Fifo } from './fifo.js';
+import { HandlerReports } from './handler-reports.js';
 import { LatencyWindow } from './latency-window.js';
+import { invalidMessageReason } from './message-checks.js';
 import {
   type AnyMessage,
   BROADCAST,
@@ -34,74 +46,7 @@ import {
   type PublishInput,
 } from './messages.js';
 import { type BusLogger, RateLimitedLog, silentLogger } from './rate-limited-log.js';
-import { type Handler, Router, type SubscribeOptions, type Subscriber } from './router.js';
-
-/** Options of a {@link MessageBus}. Every one has a default suited to live use. */
-export interface MessageBusOptions {
-  /** Most messages queued at once, all lanes together. Default 100,000. */
-  maxQueueSize?: number;
-  /** Longest stretch of dispatching before yielding to the event loop, in ms. Default 1. */
-  sliceMs?: number;
-  /** A handler call longer than this is reported as slow, in ms. Default 2. */
-  slowHandlerMs?: number;
-  /** Handler calls between two clock reads in the dispatch loop. Default 32; 1 times every call. */
-  timingEvery?: number;
-  /** Publishes that share one clock read for their timestamps (see `stamp`). Default 32; 1 = exact. */
-  clockReuse?: number;
-  /** Publish cost is measured on one publish in this many. Default 256; 1 measures every publish. */
-  publishCostSampleEvery?: number;
-  /** Sliding window of the latency percentiles, in ms. Default 10,000. */
-  statsWindowMs?: number;
-  /** Coalescing rules by message type (never for discrete types such as notes and beats). */
-  coalesce?: Readonly<Record<string, CoalesceRule>>;
-  /** Default deadline of `stop({ drain: true })`, in ms. Default 5,000. */
-  stopTimeoutMs?: number;
-  /** Least interval between two warnings of the same kind, in ms. Default 1,000. */
-  logIntervalMs?: number;
-  /**
-   * Called with every latency sample the bus takes (the same samples as the stats), e.g. to feed
-   * Prometheus histograms. Must be cheap: it runs inside the dispatch loop.
-   */
-  observer?: SampleObserver;
-  /** The bus clock, in ms. Default {@link systemClock}; tests inject a virtual one. */
-  clock?: () => number;
-  /** Where warnings go (a pino child logger). Default: nowhere. */
-  logger?: BusLogger;
-}
-
-/** Receives the bus's latency samples, in ms. */
-export interface SampleObserver {
-  deliveryLatencyMs?(ms: number): void;
-  publishCostMs?(ms: number): void;
-}
-
-/** Options of `stop`. */
-export interface StopOptions {
-  /** Deliver what is queued before stopping (default), or discard it. */
-  drain?: boolean;
-  /** Deadline of the drain, in ms; what is still queued then is discarded. */
-  timeoutMs?: number;
-}
-
-/** What `stop` did with the queue. */
-export interface StopReport {
-  /** Messages delivered between the call to stop and its end. */
-  drained: number;
-  /** Messages discarded (no drain, a drain past its deadline, or a bus never started). */
-  discarded: number;
-  /** Discarded messages by priority (index = priority). */
-  discardedByPriority: number[];
-  /** True when a drain ran out of time. */
-  timedOut: boolean;
-}
-
-/** A bus's lifecycle state. */
-export type BusState = 'idle' | 'running' | 'stopping' | 'stopped';
-
-/** The default bus clock: `performance.now()` offset to the Unix epoch, so one clock serves both
- * measuring and scheduling (PERFORMANCE-NOTES.md: never mix it with `process.hrtime`). */
-const origin = performance.timeOrigin;
-export const systemClock = (): number => origin + performance.now();
+import { checkSubscription, type Handler, Router, type SubscribeOptions, type Subscriber } from './router.js';
 
 /** A settled promise: `RESOLVED.then(f)` queues `f` as a microtask without the AsyncResource that
  * `queueMicrotask` builds each call (measured: tens of µs when the path is cold). */
@@ -109,27 +54,12 @@ const RESOLVED = Promise.resolve();
 
 const newCounters = (): PriorityCounters => [0, 0, 0, 0];
 
-function positiveInt(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) {
-    throw new BusInvalidOptionError(`${name} must be an integer >= 1, got ${String(value)}`);
-  }
-  return value;
-}
-
-function positiveNumber(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw new BusInvalidOptionError(`${name} must be a number > 0, got ${String(value)}`);
-  }
-  return value;
-}
-
 /** The priority message bus. */
 export class MessageBus {
   private readonly lanes: Fifo<AnyMessage>[] = [new Fifo(), new Fifo(), new Fifo(), new Fifo()];
   private readonly router = new Router();
   private readonly events = new BusEventEmitter();
+  private readonly reports: HandlerReports;
   private readonly coalesce: CoalesceTable | null;
   private readonly clock: () => number;
   private readonly log: RateLimitedLog;
@@ -153,8 +83,6 @@ export class MessageBus {
   private invalid = 0;
   private pending = 0;
   private handlerCalls = 0;
-  private handlerErrors = 0;
-  private slowHandlers = 0;
   private unrouted = 0;
 
   private readonly deliveryLatency: LatencyWindow;
@@ -196,6 +124,7 @@ export class MessageBus {
     this.logger = options.logger ?? silentLogger;
     this.observer = options.observer;
     this.log = new RateLimitedLog(this.logger, logIntervalMs, this.clock);
+    this.reports = new HandlerReports(this.events, this.log, this.slowHandlerMs);
     this.coalesce = options.coalesce ? new CoalesceTable(options.coalesce) : null;
     const now = this.clock();
     this.deliveryLatency = new LatencyWindow(windowMs, now);
@@ -369,18 +298,7 @@ export class MessageBus {
     options?: SubscribeOptions,
   ): () => boolean;
   subscribe(type: string, handler: Handler<AnyMessage>, options: SubscribeOptions = {}): () => boolean {
-    if (typeof type !== 'string' || type.length === 0) {
-      throw new BusInvalidOptionError(`subscribe: type must be a non-empty string or '*'`);
-    }
-    if (typeof handler !== 'function')
-      throw new BusInvalidOptionError('subscribe: handler must be a function');
-    const minPriority = options.minPriority ?? 3;
-    if (!(minPriority === 0 || minPriority === 1 || minPriority === 2 || minPriority === 3)) {
-      throw new BusInvalidOptionError(`subscribe: minPriority must be 0..3, got ${String(minPriority)}`);
-    }
-    if (options.agent !== undefined && (typeof options.agent !== 'string' || options.agent === BROADCAST)) {
-      throw new BusInvalidOptionError(`subscribe: agent must be a string other than "${BROADCAST}"`);
-    }
+    const minPriority = checkSubscription(type, handler, options);
     const sub = this.router.add(type, handler, minPriority, options.agent, options.name);
     return () => this.router.remove(sub);
   }
@@ -404,8 +322,8 @@ export class MessageBus {
       depth: this.lanes.map((l) => l.length),
       invalid: this.invalid,
       handlerCalls: this.handlerCalls,
-      handlerErrors: this.handlerErrors,
-      slowHandlers: this.slowHandlers,
+      handlerErrors: this.reports.errors,
+      slowHandlers: this.reports.slow,
       unrouted: this.unrouted,
       subscribers: this.router.infos(),
       publishCost: this.publishCost.summary(),
@@ -415,14 +333,8 @@ export class MessageBus {
 
   /** Counts a malformed message and builds the error naming what is wrong with it. */
   private invalidMessage(type: unknown, priority: unknown, to: unknown, from: unknown, at: unknown): Error {
-    let reason = 'at must be a finite time in ms';
-    if (typeof type !== 'string' || type.length === 0) reason = 'type must be a non-empty string';
-    else if (!(priority === 0 || priority === 1 || priority === 2 || priority === 3)) {
-      reason = `priority must be 0 (CRITICAL) .. 3 (LOW), got ${String(priority)}`;
-    } else if (typeof to !== 'string' || to.length === 0) reason = 'to must be an agent id or "broadcast"';
-    else if (typeof from !== 'string') reason = 'from must be a string';
-    else if (typeof at !== 'number') reason = `at must be a finite time in ms, got ${typeof at}`;
     this.invalid++;
+    const reason = invalidMessageReason(type, priority, to, from, at);
     return new BusInvalidMessageError(`${reason} (type ${JSON.stringify(String(type))})`);
   }
 
@@ -553,15 +465,16 @@ export class MessageBus {
             typeof (result as PromiseLike<unknown>).then === 'function'
           ) {
             (result as PromiseLike<unknown>).then(undefined, (err: unknown) =>
-              this.handlerFailed(sub, message, err),
+              this.reports.failed(sub, message, err),
             );
           }
         } catch (err) {
-          this.handlerFailed(sub, message, err);
+          this.reports.failed(sub, message, err);
         }
         if (--budget === 0) {
           const t = clock();
-          if (t - blockStart >= this.slowHandlerMs) this.slowBlock(t - blockStart, blockCount, message.id);
+          if (t - blockStart >= this.slowHandlerMs)
+            this.reports.slowBlock(t - blockStart, blockSubs, blockCount, message.id);
           blockStart = now = this.clockNow = t;
           this.clockUses = this.clockReuse;
           budget = timingEvery;
@@ -586,48 +499,12 @@ export class MessageBus {
     }
     if (blockCount > 0) {
       const t = clock();
-      if (t - blockStart >= this.slowHandlerMs) this.slowBlock(t - blockStart, blockCount, lastId);
+      if (t - blockStart >= this.slowHandlerMs)
+        this.reports.slowBlock(t - blockStart, blockSubs, blockCount, lastId);
     }
     this.blockSubs.length = 0;
     // The next publish reads the clock afresh: the loop may idle before the next slice.
     this.clockUses = 0;
     this.inSlice = false;
-  }
-
-  private slowBlock(elapsedMs: number, count: number, messageId: number): void {
-    const distinct = [...new Set(this.blockSubs.slice(0, count))];
-    this.slowHandlers++;
-    for (const s of distinct) s.slow++;
-    const names = distinct.map((s) => s.name);
-    this.events.emit('slowHandler', { elapsedMs, subscribers: names, calls: count, messageId });
-    this.log.warn(
-      `slow:${names.join(',')}`,
-      {
-        event: 'slow_handler',
-        elapsedMs: Math.round(elapsedMs * 1000) / 1000,
-        subscribers: names,
-        calls: count,
-        messageId,
-      },
-      `handler ran longer than the ${this.slowHandlerMs} ms budget`,
-    );
-  }
-
-  private handlerFailed(sub: Subscriber, message: AnyMessage, err: unknown): void {
-    sub.errors++;
-    this.handlerErrors++;
-    const error = err instanceof Error ? err : new Error(String(err));
-    this.events.emit('handlerError', { error, message, subscriber: sub.name });
-    this.log.error(
-      `handler:${sub.id}`,
-      {
-        code: 'PFM_ERR_BUS_HANDLER',
-        subscriber: sub.name,
-        messageId: message.id,
-        type: message.type,
-        err: { message: error.message, code: (error as { code?: unknown }).code, stack: error.stack },
-      },
-      'bus handler failed',
-    );
   }
 }

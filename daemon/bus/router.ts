@@ -9,6 +9,7 @@
  * Lists are replaced, never mutated, so a dispatch in progress keeps a consistent list; an unsubscribed
  * subscriber is marked inactive at once and skipped by the dispatch loop.
  */
+import { BusInvalidOptionError } from '../errors.js';
 import type { AnyMessage, Priority } from './messages.js';
 import { BROADCAST } from './messages.js';
 
@@ -23,6 +24,25 @@ export interface SubscribeOptions {
   agent?: string;
   /** A name for stats and logs. Default `<agent or observer>:<type>#<id>`. */
   name?: string;
+}
+
+/**
+ * Checks `subscribe`'s arguments (they may come from untyped code) and returns the effective
+ * minPriority; throws PFM_ERR_BUS_INVALID_OPTION naming what is wrong.
+ */
+export function checkSubscription(type: unknown, handler: unknown, options: SubscribeOptions): Priority {
+  if (typeof type !== 'string' || type.length === 0) {
+    throw new BusInvalidOptionError(`subscribe: type must be a non-empty string or '*'`);
+  }
+  if (typeof handler !== 'function') throw new BusInvalidOptionError('subscribe: handler must be a function');
+  const minPriority = options.minPriority ?? 3;
+  if (!(minPriority === 0 || minPriority === 1 || minPriority === 2 || minPriority === 3)) {
+    throw new BusInvalidOptionError(`subscribe: minPriority must be 0..3, got ${String(minPriority)}`);
+  }
+  if (options.agent !== undefined && (typeof options.agent !== 'string' || options.agent === BROADCAST)) {
+    throw new BusInvalidOptionError(`subscribe: agent must be a string other than "${BROADCAST}"`);
+  }
+  return minPriority;
 }
 
 /** A subscription as the dispatch loop sees it. */
