@@ -329,8 +329,17 @@ export class Daemon {
 
   private async apply(next: PerformiaConfig): Promise<{ changed: string[]; restartNeeded: string[] }> {
     const changed = changedKeys(this.config, next);
-    // Log level and the API apply at once; the bus, the OSC adapter and the daemon's own settings at restart.
-    const restartNeeded = changed.filter((k) => !k.startsWith('log.') && !k.startsWith('api.'));
+    // Log level and the API apply at once, and what a running part reloads (its `reloadable` keys, e.g.
+    // the OSC routes); the rest (the bus, sockets, the daemon's own settings) at restart.
+    const hot = this.handles
+      .filter((h) => h.startError === undefined && h.part.reconfigure !== undefined)
+      .flatMap((h) => h.part.reloadable ?? []);
+    const restartNeeded = changed.filter(
+      (k) =>
+        !k.startsWith('log.') &&
+        !k.startsWith('api.') &&
+        !hot.some((prefix) => k === prefix || k.startsWith(`${prefix}.`)),
+    );
     const apiMoved = changed.some((k) => /^api\.(host|port|bodyLimitBytes|rateLimit|stream)/.test(k));
     const previous = this.config;
     this.config = next;

@@ -32,6 +32,11 @@ export interface Part {
   health(): PartHealth;
   /** Takes a reloaded config (SIGHUP). Without it, a config change reaches the part at next start. */
   reconfigure?(config: PerformiaConfig): Promise<void>;
+  /**
+   * The config keys (dotted paths, e.g. `osc.routes`) that `reconfigure` applies at once; a reload
+   * reports every other changed key of the part as needing a restart.
+   */
+  readonly reloadable?: readonly string[];
 }
 
 /** What a part factory is given. */

@@ -110,7 +110,7 @@ export class OscAdapter {
   };
 
   constructor(
-    private readonly settings: OscSettings,
+    private settings: OscSettings,
     private readonly bus: MessageBus,
     private readonly scheduler: Scheduler,
     private readonly logger: BusLogger,
@@ -136,6 +136,38 @@ export class OscAdapter {
             this.warn(`slip:${address}`, { source: address, reason }, 'OSC TCP frame dropped'),
           this.allowed,
         ),
+      );
+    }
+  }
+
+  /** Config keys a reload (SIGHUP) applies at once: the routes and the output rules. */
+  readonly reloadable: readonly string[] = ['osc.routes', 'osc.outputs'];
+
+  /**
+   * A reloaded config: new routes and output rules take over from the next packet and message on
+   * (compiled first: an unusable one leaves the running ones in place, logged). Listeners, targets
+   * and limits stay as they are until a restart; the daemon says so.
+   */
+  async reconfigure(config: { osc: OscSettings }): Promise<void> {
+    if (this.state === 'idle' || this.state === 'stopping' || this.state === 'stopped') return;
+    const next = config.osc;
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    const routesChanged = !same(this.settings.routes, next.routes);
+    const outputsChanged = !same(this.settings.outputs, next.outputs);
+    if (!routesChanged && !outputsChanged) return;
+    try {
+      const routes = routesChanged ? compileRoutes(next.routes) : this.routes;
+      if (outputsChanged) this.outputs?.setRules(next.outputs);
+      this.routes = routes;
+      this.settings = { ...this.settings, routes: next.routes, outputs: next.outputs };
+      this.logger.info(
+        { routes: next.routes.length, outputs: next.outputs.length },
+        'OSC routes and outputs reloaded',
+      );
+    } catch (err) {
+      this.logger.error(
+        { code: (err as { code?: string }).code, err: (err as Error).message },
+        'OSC routes and outputs not reloaded: the running ones stay',
       );
     }
   }

@@ -22,7 +22,7 @@ const ORIGINS = 8_192;
 type Warn = (key: string, obj: Record<string, unknown>, msg: string) => void;
 
 export class OscOutputs {
-  private readonly compiled: CompiledOutput[];
+  private compiled: CompiledOutput[];
   private readonly sender: OscSender;
   private readonly unsubscribe: (() => boolean)[] = [];
   /** A ring by message id (ids only grow): no deletes, so no Map holes to skip (measured: 4.7 µs/message). */
@@ -58,6 +58,21 @@ export class OscOutputs {
   /** Opens the sockets and subscribes the rules' types. */
   async start(): Promise<void> {
     await this.sender.start();
+    this.subscribeRules();
+  }
+
+  /**
+   * Replaces the output rules (a config reload): the new ones are compiled first (PFM_ERR_OSC_CONFIG
+   * leaves the old ones in place), then take over from the next message on. Targets stay as they are.
+   */
+  setRules(rules: readonly OutputRule[]): void {
+    const compiled = compileOutputs(rules, new Set(Object.keys(this.targets)));
+    for (const off of this.unsubscribe.splice(0)) off();
+    this.compiled = compiled;
+    this.subscribeRules();
+  }
+
+  private subscribeRules(): void {
     const byType = new Map<string, CompiledOutput[]>();
     for (const o of this.compiled) byType.set(o.rule.type, [...(byType.get(o.rule.type) ?? []), o]);
     for (const [type, outs] of byType) {
