@@ -6,6 +6,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, isIPv6, type Server, type Socket as TcpSocket } from 'node:net';
 import { OscBindError } from '../../daemon/errors.js';
+import { TCP_KEEPALIVE_MS } from './sender.js';
 import { SlipDecoder } from './slip.js';
 
 /** Counters of one listener, shown in /health, /adapters and /metrics. */
@@ -198,6 +199,9 @@ export class TcpListener {
     }
     this.sockets.add(socket);
     this.stats.connections = this.sockets.size;
+    // A controller that vanished without closing (battery out, Wi-Fi gone) is found out and its slot
+    // freed, rather than held among the 64 forever.
+    socket.setKeepAlive(true, TCP_KEEPALIVE_MS);
     const address = socket.remoteAddress ?? '?';
     const port = socket.remotePort ?? 0;
     const decoder = new SlipDecoder(this.maxFrameBytes, {

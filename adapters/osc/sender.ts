@@ -33,7 +33,15 @@ export interface TargetStats {
 
 /** Packets queued at most for a TCP target while it is disconnected; beyond, sends fail. */
 const TCP_BACKLOG = 1_024;
-const RECONNECT_MS = 1_000;
+/**
+ * A lost TCP target is tried again after 250 ms, then twice as long each failed attempt, up to 5 s:
+ * a desk that reboots is back within a fraction of a second of listening again, and one that is gone
+ * costs a connection attempt every 5 s.
+ */
+const RECONNECT_FIRST_MS = 250;
+const RECONNECT_MAX_MS = 5_000;
+/** Idle time before TCP keep-alive probes start: a peer that vanished without a FIN is found out. */
+export const TCP_KEEPALIVE_MS = 10_000;
 /** Bytes a TCP target may leave unread before further packets are dropped. */
 const TCP_MAX_UNSENT = 1024 * 1024;
 
@@ -46,6 +54,8 @@ interface Target {
   tcp?: TcpSocket;
   backlog: Uint8Array[];
   reconnect?: NodeJS.Timeout;
+  /** The wait before the next connection attempt. */
+  retryDelay: number;
 }
 
 export class OscSender {
@@ -67,7 +77,7 @@ export class OscSender {
         sendErrors: 0,
         lastError: null,
       };
-      this.targets.set(name, { config, stats, ip: config.host, backlog: [] });
+      this.targets.set(name, { config, stats, ip: config.host, backlog: [], retryDelay: RECONNECT_FIRST_MS });
     }
   }
 
@@ -179,10 +189,12 @@ export class OscSender {
     const socket = connect({ host: t.ip, port: t.config.port });
     t.tcp = socket;
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, TCP_KEEPALIVE_MS);
     // Read (and drop) what the target sends, so its replies do not pile up in the socket's buffer.
     socket.resume();
     socket.on('connect', () => {
       t.stats.connected = true;
+      t.retryDelay = RECONNECT_FIRST_MS;
       for (const framed of t.backlog.splice(0)) {
         socket.write(framed);
         this.sent(t, framed.length);
@@ -192,7 +204,9 @@ export class OscSender {
     socket.on('close', () => {
       t.stats.connected = false;
       t.tcp = undefined;
-      if (!this.stopped) t.reconnect = setTimeout(() => this.connectTcp(t), RECONNECT_MS);
+      if (this.stopped) return;
+      t.reconnect = setTimeout(() => this.connectTcp(t), t.retryDelay);
+      t.retryDelay = Math.min(RECONNECT_MAX_MS, t.retryDelay * 2);
     });
   }
 }
