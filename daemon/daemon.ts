@@ -377,7 +377,12 @@ export class Daemon {
       }
     }
     for (const { part, startError } of this.handles) {
-      if (startError === undefined && part.reconfigure !== undefined) await part.reconfigure(this.config);
+      if (startError !== undefined || part.reconfigure === undefined) continue;
+      const missed = await part.reconfigure(this.config);
+      for (const k of changed) {
+        const covered = missed.some((prefix) => k === prefix || k.startsWith(`${prefix}.`));
+        if (covered && !restartNeeded.includes(k)) restartNeeded.push(k);
+      }
     }
     this.logger.info({ changed, restartNeeded }, 'config reloaded');
     if (restartNeeded.length > 0)

@@ -30,8 +30,11 @@ export interface Part {
   /** Idempotent; releases every timer, socket and device. */
   stop(): Promise<void>;
   health(): PartHealth;
-  /** Takes a reloaded config (SIGHUP). Without it, a config change reaches the part at next start. */
-  reconfigure?(config: PerformiaConfig): Promise<void>;
+  /**
+   * Takes a reloaded config (SIGHUP); resolves with the `reloadable` keys it could not apply (they wait
+   * for a restart, and the reload says so). Without it, a config change reaches the part at next start.
+   */
+  reconfigure?(config: PerformiaConfig): Promise<readonly string[]>;
   /**
    * The config keys (dotted paths, e.g. `osc.routes`) that `reconfigure` applies at once; a reload
    * reports every other changed key of the part as needing a restart.

@@ -41,10 +41,23 @@ const MAX_HELD = 4_096;
 const MAX_HELD_BYTES = 16 * 1024 * 1024;
 /** Distinct sources whose decode errors are counted one by one (beyond: under "other"). */
 const MAX_SOURCES = 256;
-/** Held bundles whose lateness `heldLateRecentMaxMs` covers. */
-const RECENT = 16;
+/** Held bundles whose lateness the `heldLateRecent*` figures cover. */
+const RECENT = 32;
 
 type Listener = UdpListener | TcpListener;
+
+/** How late the last RECENT held bundles were released: median, 90th percentile (nearest rank), max. */
+function recentFigures(late: readonly number[]): Record<string, number> {
+  const sorted = [...late].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? 0;
+  const ms = (v: number) => Math.round(v * 1000) / 1000;
+  return {
+    heldLateRecentCount: sorted.length,
+    heldLateRecentP50Ms: ms(at(0.5)),
+    heldLateRecentP90Ms: ms(at(0.9)),
+    heldLateRecentMaxMs: ms(sorted.at(-1) ?? 0),
+  };
+}
 
 /** Adapter-wide counters. */
 export interface OscCounters {
@@ -87,12 +100,8 @@ export class OscAdapter {
   private heldCount = 0;
   private heldBytes = 0;
   private heldLateMinMs = Number.POSITIVE_INFINITY;
-  /** Held bundles released in a timer turn in which the machine kept the process from running. */
-  private heldStalled = 0;
   /** How late the last RECENT held bundles were released, ms (a ring). */
   private readonly recentLate: number[] = [];
-  /** The same, less what the machine took from the process meanwhile (the scheduler's `stallMs`). */
-  private readonly recentOwnLate: number[] = [];
   private stopPromise: Promise<void> | undefined;
   readonly counters: OscCounters = {
     published: 0,
@@ -144,32 +153,41 @@ export class OscAdapter {
   readonly reloadable: readonly string[] = ['osc.routes', 'osc.outputs'];
 
   /**
-   * A reloaded config: new routes and output rules take over from the next packet and message on
-   * (compiled first: an unusable one leaves the running ones in place, logged). Listeners, targets
-   * and limits stay as they are until a restart; the daemon says so.
+   * A reloaded config: new routes and output rules take over from the next packet and message on,
+   * each compiled first (an unusable one leaves the running one in place, logged, and is returned as
+   * not applied: an output rule for a target added by the same reload waits for a restart, since
+   * targets open at start). Listeners, targets and limits stay as they are until a restart.
    */
-  async reconfigure(config: { osc: OscSettings }): Promise<void> {
-    if (this.state === 'idle' || this.state === 'stopping' || this.state === 'stopped') return;
+  async reconfigure(config: { osc: OscSettings }): Promise<readonly string[]> {
+    if (this.state === 'idle' || this.state === 'stopping' || this.state === 'stopped') return [];
     const next = config.osc;
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-    const routesChanged = !same(this.settings.routes, next.routes);
-    const outputsChanged = !same(this.settings.outputs, next.outputs);
-    if (!routesChanged && !outputsChanged) return;
-    try {
-      const routes = routesChanged ? compileRoutes(next.routes) : this.routes;
-      if (outputsChanged) this.outputs?.setRules(next.outputs);
-      this.routes = routes;
-      this.settings = { ...this.settings, routes: next.routes, outputs: next.outputs };
-      this.logger.info(
-        { routes: next.routes.length, outputs: next.outputs.length },
-        'OSC routes and outputs reloaded',
-      );
-    } catch (err) {
-      this.logger.error(
-        { code: (err as { code?: string }).code, err: (err as Error).message },
-        'OSC routes and outputs not reloaded: the running ones stay',
-      );
+    const notApplied: string[] = [];
+    const attempt = (key: string, apply: () => void): void => {
+      try {
+        apply();
+        this.logger.info({ key }, `${key} reloaded`);
+      } catch (err) {
+        notApplied.push(key);
+        this.logger.error(
+          { key, code: (err as { code?: string }).code, err: (err as Error).message },
+          `${key} not reloaded: the running ones stay until a restart`,
+        );
+      }
+    };
+    if (!same(this.settings.routes, next.routes)) {
+      attempt('osc.routes', () => {
+        this.routes = compileRoutes(next.routes);
+        this.settings = { ...this.settings, routes: next.routes };
+      });
     }
+    if (!same(this.settings.outputs, next.outputs)) {
+      attempt('osc.outputs', () => {
+        this.outputs?.setRules(next.outputs);
+        this.settings = { ...this.settings, outputs: next.outputs };
+      });
+    }
+    return notApplied;
   }
 
   /** Listener and target figures. */
@@ -268,9 +286,7 @@ export class OscAdapter {
         heldLateMinMs: Number.isFinite(this.heldLateMinMs)
           ? Math.round(this.heldLateMinMs * 1000) / 1000
           : null,
-        heldLateRecentMaxMs: Math.round(Math.max(0, ...this.recentLate) * 1000) / 1000,
-        heldLateOwnRecentMaxMs: Math.round(Math.max(0, ...this.recentOwnLate) * 1000) / 1000,
-        heldStalled: this.heldStalled,
+        ...recentFigures(this.recentLate),
         decodeErrorsBySource: Object.fromEntries(this.errorsBySource),
       },
     };
@@ -391,9 +407,6 @@ export class OscAdapter {
       if (late > this.heldLateMaxMs) this.heldLateMaxMs = late;
       if (late < this.heldLateMinMs) this.heldLateMinMs = late;
       this.recentLate[this.counters.released % RECENT] = late;
-      const stall = this.scheduler.stallMs;
-      if (stall > 0) this.heldStalled++;
-      this.recentOwnLate[this.counters.released % RECENT] = Math.max(0, late - stall);
       this.counters.released++;
       for (const element of packet.elements) this.deliver(element, source, port, time);
     });

@@ -56,6 +56,8 @@ interface Target {
   reconnect?: NodeJS.Timeout;
   /** The wait before the next connection attempt. */
   retryDelay: number;
+  /** When the current connection opened (Date.now()), 0 while not connected. */
+  connectedAt: number;
 }
 
 export class OscSender {
@@ -77,7 +79,14 @@ export class OscSender {
         sendErrors: 0,
         lastError: null,
       };
-      this.targets.set(name, { config, stats, ip: config.host, backlog: [], retryDelay: RECONNECT_FIRST_MS });
+      this.targets.set(name, {
+        config,
+        stats,
+        ip: config.host,
+        backlog: [],
+        retryDelay: RECONNECT_FIRST_MS,
+        connectedAt: 0,
+      });
     }
   }
 
@@ -194,7 +203,7 @@ export class OscSender {
     socket.resume();
     socket.on('connect', () => {
       t.stats.connected = true;
-      t.retryDelay = RECONNECT_FIRST_MS;
+      t.connectedAt = Date.now();
       for (const framed of t.backlog.splice(0)) {
         socket.write(framed);
         this.sent(t, framed.length);
@@ -205,6 +214,11 @@ export class OscSender {
       t.stats.connected = false;
       t.tcp = undefined;
       if (this.stopped) return;
+      // A connection that lasted starts the back-off afresh; one the peer closes at once (a port that
+      // accepts and hangs up) keeps backing off.
+      if (t.connectedAt > 0 && Date.now() - t.connectedAt >= RECONNECT_MAX_MS)
+        t.retryDelay = RECONNECT_FIRST_MS;
+      t.connectedAt = 0;
       t.reconnect = setTimeout(() => this.connectTcp(t), t.retryDelay);
       t.retryDelay = Math.min(RECONNECT_MAX_MS, t.retryDelay * 2);
     });

@@ -389,10 +389,16 @@ export class MessageBus {
       return;
     }
     this.urgentRan = false;
-    this.runSlice(false);
-    this.scheduled = false;
-    if (this.pending > 0) this.schedule();
-    else if (this.onQueueEmpty !== undefined) this.onQueueEmpty();
+    try {
+      this.runSlice(false);
+    } finally {
+      // Handlers cannot throw out of the loop; a bug in the bus or a stats observer could. Then the
+      // error goes on as an uncaught exception, with the bus still consistent and scheduled.
+      this.inSlice = false;
+      this.scheduled = false;
+      if (this.pending > 0) this.schedule();
+      else if (this.onQueueEmpty !== undefined) this.onQueueEmpty();
+    }
   };
 
   /**
@@ -406,12 +412,21 @@ export class MessageBus {
     this.urgentQueued = false;
     if ((this.state !== 'running' && this.state !== 'stopping') || this.lanes[0]!.length === 0) return;
     this.urgentRan = true;
-    this.runSlice(true);
-    // A regular slice always follows (even on an empty queue): it delivers what is left, clears
-    // urgentRan for the next turn, and ends a drain.
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.dispatchSlice);
+    try {
+      this.runSlice(true);
+    } catch (err) {
+      // As from a regular slice: an uncaught exception (a promise reaction would make it a rejection).
+      queueMicrotask(() => {
+        throw err;
+      });
+    } finally {
+      this.inSlice = false;
+      // A regular slice always follows (even on an empty queue): it delivers what is left, clears
+      // urgentRan for the next turn, and ends a drain.
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.dispatchSlice);
+      }
     }
   };
 

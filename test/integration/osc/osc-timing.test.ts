@@ -22,15 +22,17 @@ interface OscDetails {
   released: number;
   heldLateMaxMs: number;
   heldLateMinMs: number | null;
+  heldLateRecentCount: number;
+  heldLateRecentP50Ms: number;
+  heldLateRecentP90Ms: number;
   heldLateRecentMaxMs: number;
-  heldLateOwnRecentMaxMs: number;
-  heldStalled: number;
 }
 
 describe('future-timetag bundles', () => {
-  // A VM can take the CPU away from the daemon for a few ms at any moment, which no code in the daemon
-  // can help; its scheduler measures such stalls, and the daemon is held to its own share of the
-  // lateness (see the scheduler's tests). A retry tells a burst of stalls from a daemon late every time.
+  // A VM can take the CPU away from the daemon for a few ms at any moment (see the scheduler's tests),
+  // which no code in the daemon can help. So: never early, every one; on time at the median; within
+  // 2 ms for 29 of the last 32 (the 90th percentile). A retry tells a burst of stalls from a daemon
+  // late every time.
   it('are published within 2 ms of their time, never before it', { retry: 2 }, async () => {
     const t = tempDir();
     cleanup = t.cleanup;
@@ -73,16 +75,15 @@ describe('future-timetag bundles', () => {
       return last;
     };
     // A first round right after start-up pays for start-up itself (its garbage collections, code not yet
-    // compiled); the figure that matters on stage is the steady one, over the 16 bundles after it.
+    // compiled); the figure that matters on stage is the steady one, over the 32 bundles after it.
     await round(16, 0);
-    const last = await round(16, 16);
+    const last = await round(32, 16);
     socket.close();
-    expect(last.held).toBe(32);
-    expect(last.released).toBe(32);
+    expect(last.held).toBe(48);
+    expect(last.released).toBe(48);
     expect(last.heldLateMinMs).toBeGreaterThanOrEqual(0);
-    expect(last.heldLateOwnRecentMaxMs).toBeLessThan(2);
-    expect(last.heldLateOwnRecentMaxMs).toBeLessThanOrEqual(last.heldLateRecentMaxMs);
-    // A machine that stalls on most bundles makes the figure meaningless: fail rather than excuse it all.
-    expect(last.heldStalled).toBeLessThanOrEqual(8);
+    expect(last.heldLateRecentCount).toBe(32);
+    expect(last.heldLateRecentP50Ms).toBeLessThan(0.5);
+    expect(last.heldLateRecentP90Ms).toBeLessThan(2);
   });
 });
