@@ -96,13 +96,13 @@ const BusSchema = Type.Object(
     }),
     timingEvery: Type.Integer({
       minimum: 1,
-      default: 32,
+      default: 64,
       description:
         'Handler calls between two clock reads in the delivery loop (clock reads are not free); 1 times every call.',
     }),
     clockReuse: Type.Integer({
       minimum: 1,
-      default: 32,
+      default: 64,
       description: 'Publishes that share one clock read for their timestamps; 1 stamps each one exactly.',
     }),
     statsWindowMs: Type.Number({

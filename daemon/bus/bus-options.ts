@@ -14,9 +14,9 @@ export interface MessageBusOptions {
   sliceMs?: number;
   /** A handler call longer than this is reported as slow, in ms. Default 2. */
   slowHandlerMs?: number;
-  /** Handler calls between two clock reads in the dispatch loop. Default 32; 1 times every call. */
+  /** Handler calls between two clock reads in the dispatch loop. Default 64; 1 times every call. */
   timingEvery?: number;
-  /** Publishes that share one clock read for their timestamps (see `stamp`). Default 32; 1 = exact. */
+  /** Publishes that share one clock read for their timestamps (see `stamp`). Default 64; 1 = exact. */
   clockReuse?: number;
   /** Publish cost is measured on one publish in this many. Default 256; 1 measures every publish. */
   publishCostSampleEvery?: number;

@@ -114,9 +114,9 @@ export class MessageBus {
     this.maxQueueSize = positiveInt('maxQueueSize', options.maxQueueSize, 100_000);
     this.sliceMs = positiveNumber('sliceMs', options.sliceMs, 1);
     this.slowHandlerMs = positiveNumber('slowHandlerMs', options.slowHandlerMs, 2);
-    this.timingEvery = positiveInt('timingEvery', options.timingEvery, 32);
+    this.timingEvery = positiveInt('timingEvery', options.timingEvery, 64);
     this.publishCostSampleEvery = positiveInt('publishCostSampleEvery', options.publishCostSampleEvery, 256);
-    this.clockReuse = positiveInt('clockReuse', options.clockReuse, 32);
+    this.clockReuse = positiveInt('clockReuse', options.clockReuse, 64);
     this.stopTimeoutMs = positiveNumber('stopTimeoutMs', options.stopTimeoutMs, 5_000);
     const windowMs = positiveNumber('statsWindowMs', options.statsWindowMs, 10_000);
     const logIntervalMs = positiveNumber('logIntervalMs', options.logIntervalMs, 1_000);
