@@ -93,6 +93,8 @@ export class MessageBus {
   private state: BusState = 'idle';
   /** False from the call to stop on: publish refuses. */
   private accepting = true;
+  /** Accepting, and no coalescing: a publish may take the fast path of `enqueue`. */
+  private plain: boolean;
   /** A dispatch slice is queued (setImmediate) or running. */
   private scheduled = false;
   /** A microtask slice for the CRITICAL lane is queued (see urgentSlice). */
@@ -126,6 +128,7 @@ export class MessageBus {
     this.log = new RateLimitedLog(this.logger, logIntervalMs, this.clock);
     this.reports = new HandlerReports(this.events, this.log, this.slowHandlerMs);
     this.coalesce = options.coalesce ? new CoalesceTable(options.coalesce) : null;
+    this.plain = this.coalesce === null;
     const now = this.clock();
     this.deliveryLatency = new LatencyWindow(windowMs, now);
     this.publishCost = new LatencyWindow(windowMs, now);
@@ -159,6 +162,7 @@ export class MessageBus {
     const deliveredBefore = this.total(this.delivered);
     this.state = 'stopping';
     this.accepting = false;
+    this.plain = false;
     this.stopPromise = new Promise<StopReport>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const finish = (timedOut: boolean): void => {
@@ -215,8 +219,48 @@ export class MessageBus {
     return this.enqueue(type, from, to, priority, input.payload, at) as Message<T>;
   }
 
-  /** Stamps, counts and queues a validated message (see publish). */
+  /**
+   * Stamps, counts and queues a validated message (see publish). The common case (no coalescing, room
+   * in the queue, a slice already pending, not CRITICAL, not a sampled publish) takes a short path;
+   * everything else goes through `enqueueGeneral`. Short, so that V8 keeps `publish` small enough to
+   * inline into its callers (then the caller's `{ type, … }` object is never allocated).
+   */
   private enqueue(
+    type: string,
+    from: string,
+    to: string,
+    priority: Priority,
+    payload: unknown,
+    at: number | undefined,
+  ): AnyMessage {
+    if (
+      this.plain &&
+      this.scheduled &&
+      priority !== 0 &&
+      this.costCountdown > 1 &&
+      this.pending < this.maxQueueSize
+    ) {
+      this.costCountdown--;
+      this.published[priority]++;
+      const message: AnyMessage = {
+        id: ++this.seq,
+        type,
+        from,
+        to,
+        priority,
+        payload,
+        timestamp: this.stamp(),
+        at,
+      };
+      this.lanes[priority]!.push(message);
+      this.pending++;
+      return message;
+    }
+    return this.enqueueGeneral(type, from, to, priority, payload, at);
+  }
+
+  /** Stamps, counts and queues a validated message: every case (see enqueue). */
+  private enqueueGeneral(
     type: string,
     from: string,
     to: string,
