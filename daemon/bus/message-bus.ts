@@ -81,6 +81,7 @@ export class MessageBus {
   private readonly coalesced = newCounters();
   private readonly discarded = newCounters();
   private invalid = 0;
+  private observerFailures = 0;
   private pending = 0;
   private handlerCalls = 0;
   private unrouted = 0;
@@ -133,6 +134,11 @@ export class MessageBus {
     this.deliveryLatency = new LatencyWindow(windowMs, now);
     this.publishCost = new LatencyWindow(windowMs, now);
     this.costCountdown = this.publishCostSampleEvery;
+  }
+
+  /** Samples the stats observer threw on (logged; the messages went on). */
+  get observerErrors(): number {
+    return this.observerFailures;
   }
 
   /** The lifecycle state. */
@@ -309,11 +315,21 @@ export class MessageBus {
     return message;
   }
 
+  /** Feeds a sample to the observer (Prometheus): a throwing observer is logged, never lets a message go. */
+  private observe(sink: (ms: number) => void, ms: number): void {
+    try {
+      sink.call(this.observer, ms);
+    } catch (err) {
+      this.observerFailures++;
+      this.log.error('observer', { err: (err as Error).message }, 'bus stats observer failed');
+    }
+  }
+
   private samplePublishCost(t0: number): void {
     this.costCountdown = this.publishCostSampleEvery;
     const cost = this.clock() - t0;
     this.publishCost.recordMs(cost);
-    if (this.observer?.publishCostMs !== undefined) this.observer.publishCostMs(cost);
+    if (this.observer?.publishCostMs !== undefined) this.observe(this.observer.publishCostMs, cost);
   }
 
   /**
@@ -436,7 +452,7 @@ export class MessageBus {
     try {
       this.runSlice(false);
     } finally {
-      // Handlers cannot throw out of the loop; a bug in the bus or a stats observer could. Then the
+      // Handlers and observers cannot throw out of the loop; a bug in the bus could. Then the
       // error goes on as an uncaught exception, with the bus still consistent and scheduled.
       this.inSlice = false;
       this.scheduled = false;
@@ -504,7 +520,8 @@ export class MessageBus {
       if (sample) {
         const latency = now - message.timestamp;
         this.deliveryLatency.recordMs(latency);
-        if (this.observer?.deliveryLatencyMs !== undefined) this.observer.deliveryLatencyMs(latency);
+        if (this.observer?.deliveryLatencyMs !== undefined)
+          this.observe(this.observer.deliveryLatencyMs, latency);
         sample = false;
       }
       const subs = this.router.route(message);

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type BusEvents, type BusLogger, MessageBus } from '../../../daemon/bus/index.js';
 import { busyWait, idle } from '../../helpers/bus.js';
@@ -154,5 +156,59 @@ describe('handler isolation', () => {
     bus.publish({ type: 'x', from: 't', payload: 2 });
     await idle(bus);
     expect(got).toEqual([1, 2]);
+  });
+});
+
+describe('a stats observer that throws', () => {
+  it('is counted and logged; every message is still delivered', async () => {
+    const logger = memoryLogger();
+    bus = new MessageBus({
+      logger,
+      timingEvery: 1,
+      publishCostSampleEvery: 1,
+      observer: {
+        deliveryLatencyMs: () => {
+          throw new Error('histogram broke');
+        },
+        publishCostMs: () => {
+          throw new Error('histogram broke');
+        },
+      },
+    });
+    const got: number[] = [];
+    bus.subscribe('tick', (m) => {
+      got.push((m.payload as { n: number }).n);
+    });
+    await bus.start();
+    for (let n = 0; n < 20; n++) bus.publish({ type: 'tick', payload: { n } });
+    await idle(bus);
+    expect(got).toEqual([...Array(20).keys()]);
+    expect(bus.observerErrors).toBeGreaterThanOrEqual(20);
+    expect(logger.lines.some((l) => l.msg === 'bus stats observer failed')).toBe(true);
+  });
+});
+
+describe('a bus slice that throws (a bug in the bus itself, planted in its router)', () => {
+  it('surfaces as an uncaught exception and leaves the bus consistent and delivering', async () => {
+    const script = join(import.meta.dirname, '..', '..', 'fixtures', 'bus-slice-throws.mjs');
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [script], { timeout: 20_000 }, (err, stdout) =>
+        err ? reject(err) : resolve(stdout),
+      );
+    });
+    const r = JSON.parse(out) as {
+      uncaught: string[];
+      got: number[];
+      pending: number;
+      published: number;
+      report: { discarded: number; timedOut: boolean };
+    };
+    // Both errors surfaced: the regular slice's and the urgent slice's.
+    expect(r.uncaught).toEqual(['bug at 2', 'bug at 100']);
+    // The messages being routed when the bug struck are gone; everything around them arrived.
+    expect(r.got).toEqual([0, 1, 3, 4, 5, 6, 7, 8, 9]);
+    expect(r.pending).toBe(0);
+    expect(r.published).toBe(11);
+    expect(r.report).toMatchObject({ discarded: 0, timedOut: false });
   });
 });
