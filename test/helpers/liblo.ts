@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { eachLine, Sightings } from './waiting.js';
 
 /** True when both tools are installed. */
 export const libloAvailable = ['oscsend', 'oscdump'].every((tool) => spawnSync('which', [tool]).status === 0);
@@ -67,47 +68,19 @@ export interface Dump {
 export async function startDump(): Promise<Dump> {
   const port = await freeUdpPort();
   const proc: ChildProcess = spawn('oscdump', ['-L', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: DumpLine[] = [];
-  const waiters: { match: (l: DumpLine) => boolean; resolve: (l: DumpLine) => void }[] = [];
-  let buffer = '';
-  proc.stdout?.on('data', (chunk) => {
-    buffer += String(chunk);
-    let nl = buffer.indexOf('\n');
-    while (nl >= 0) {
-      const line = parseDumpLine(buffer.slice(0, nl));
-      buffer = buffer.slice(nl + 1);
-      nl = buffer.indexOf('\n');
-      if (line === undefined) continue;
-      lines.push(line);
-      for (const w of [...waiters]) {
-        if (w.match(line)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(line);
-        }
-      }
-    }
+  const dumped = new Sightings<DumpLine>();
+  eachLine(proc.stdout, (text) => {
+    const line = parseDumpLine(text);
+    if (line !== undefined) dumped.add(line);
   });
+  const lines = dumped.seen;
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const waitFor = (match: (l: DumpLine) => boolean, ms = 5_000): Promise<DumpLine> => {
-    const seen = lines.find(match);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new Error(`oscdump saw no matching line in ${ms} ms: ${JSON.stringify(lines.map((l) => l.raw))}`),
-          ),
-        ms,
-      );
-      waiters.push({
-        match,
-        resolve: (l) => {
-          clearTimeout(timer);
-          resolve(l);
-        },
-      });
-    });
-  };
+  const waitFor = (match: (l: DumpLine) => boolean, ms = 5_000): Promise<DumpLine> =>
+    dumped.waitFor(
+      match,
+      ms,
+      () => `oscdump saw no matching line in ${ms} ms: ${JSON.stringify(lines.map((l) => l.raw))}`,
+    );
   // Probe until oscdump prints the probe: then it is listening.
   let ready = false;
   const probing = waitFor((l) => l.address === '/probe', 5_000).then(() => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DAEMON_NODE_FLAGS } from '../../daemon/node-flags.js';
 import { projectRoot } from './layering.js';
+import { eachLine, Sightings } from './waiting.js';
 
 export const CLI = join(projectRoot(), 'dist', 'daemon', 'cli.js');
 
@@ -28,63 +29,36 @@ export function spawnDaemon(args: string[], env: Record<string, string> = {}): D
     env: { ...process.env, PERFORMIA_API_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const lines: Record<string, unknown>[] = [];
-  const waiters: {
-    match: (l: Record<string, unknown>) => boolean;
-    resolve: (l: Record<string, unknown>) => void;
-  }[] = [];
-  let buffer = '';
-  proc.stdout?.on('data', (chunk) => {
-    buffer += String(chunk);
-    let nl = buffer.indexOf('\n');
-    while (nl >= 0) {
-      const text = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      nl = buffer.indexOf('\n');
-      if (text.trim() === '') continue;
-      let line: Record<string, unknown>;
-      try {
-        line = JSON.parse(text);
-      } catch {
-        line = { nonJson: text };
-      }
-      lines.push(line);
-      for (const w of [...waiters]) {
-        if (w.match(line)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(line);
-        }
-      }
+  const logged = new Sightings<Record<string, unknown>>();
+  eachLine(proc.stdout, (text) => {
+    if (text.trim() === '') return;
+    try {
+      logged.add(JSON.parse(text));
+    } catch {
+      logged.add({ nonJson: text });
     }
   });
+  const lines = logged.seen;
   let stderr = '';
   proc.stderr?.on('data', (c) => {
     stderr += String(c);
   });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const waitFor = (match: (l: Record<string, unknown>) => boolean, ms = 15_000) => {
-    const seen = lines.find(match);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `no matching log line within ${ms} ms; stderr: ${stderr}; lines: ${JSON.stringify(lines)}`,
-            ),
-          ),
-        ms,
-      );
-      waiters.push({
+  const waitFor = (match: (l: Record<string, unknown>) => boolean, ms = 15_000) =>
+    Promise.race([
+      logged.waitFor(
         match,
-        resolve: (l) => {
-          clearTimeout(timer);
-          resolve(l);
-        },
-      });
-      void exited.then(() => setTimeout(() => reject(new Error(`daemon exited; stderr: ${stderr}`)), 50));
-    });
-  };
+        ms,
+        () => `no matching log line within ${ms} ms; stderr: ${stderr}; lines: ${JSON.stringify(lines)}`,
+      ),
+      // A daemon that exits will never print the line: say so at once (after its last output).
+      exited.then(
+        () =>
+          new Promise<never>((_, reject) =>
+            setTimeout(() => reject(new Error(`daemon exited; stderr: ${stderr}`)), 50),
+          ),
+      ),
+    ]);
   return { proc, lines, stderr: () => stderr, exited, waitFor };
 }
 

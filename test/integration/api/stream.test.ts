@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Daemon } from '../../../daemon/daemon.js';
 import { startDaemon, testConfig } from '../../helpers/daemon.js';
+import { until } from '../../helpers/waiting.js';
 
 let daemon: Daemon | undefined;
 const clients: WebSocket[] = [];
@@ -24,14 +25,6 @@ function connect(
     ws.once('error', reject);
     ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
   });
-}
-
-async function until(check: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 const publish = (url: string, body: unknown) =>

@@ -6,6 +6,7 @@ import { ABLETONOSC_PRESET } from '../../../config/presets.js';
 import type { AnyMessage } from '../../../daemon/bus/index.js';
 import type { Daemon } from '../../../daemon/daemon.js';
 import { collector, oscPort, startDaemon, testConfig } from '../../helpers/daemon.js';
+import { until } from '../../helpers/waiting.js';
 
 let daemon: Daemon | undefined;
 let live: Socket | undefined;
@@ -15,14 +16,6 @@ afterEach(async () => {
   live?.close();
   live = undefined;
 });
-
-async function until(check: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('the AbletonOSC preset against a stand-in for Live', () => {
   it("starts the listeners, turns beats and tempo into beat_event and tempo_change, and sets Live's tempo", async () => {

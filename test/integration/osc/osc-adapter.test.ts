@@ -7,6 +7,7 @@ import { type AnyMessage, systemClock } from '../../../daemon/bus/index.js';
 import type { Daemon } from '../../../daemon/daemon.js';
 import { collector, oscPort, startDaemon, testConfig } from '../../helpers/daemon.js';
 import { type Dump, libloAvailable, oscsend, startDump } from '../../helpers/liblo.js';
+import { until } from '../../helpers/waiting.js';
 
 let daemon: Daemon | undefined;
 let dump: Dump | undefined;
@@ -18,14 +19,6 @@ afterEach(async () => {
   dump = undefined;
   for (const s of sockets.splice(0)) s.close();
 });
-
-async function until(check: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function udpSender(): Promise<Socket> {
   const s = createSocket('udp4');

@@ -9,6 +9,7 @@ import type { PartFactory } from '../../../daemon/part.js';
 import { defaultParts } from '../../../daemon/parts.js';
 import { memoryLogger, oscPort, testConfig } from '../../helpers/daemon.js';
 import { type Dump, libloAvailable, oscsend, startDump } from '../../helpers/liblo.js';
+import { Sightings } from '../../helpers/waiting.js';
 
 let daemon: Daemon | undefined;
 let dump: Dump | undefined;
@@ -19,22 +20,19 @@ afterEach(async () => {
   dump = undefined;
 });
 
-/** Bus messages as they arrive; `next(type)` awaits the next one of a type (with a timeout). */
-function inbox(): { factory: PartFactory; next: (type: string) => Promise<AnyMessage> } {
-  const waiting = new Map<string, (m: AnyMessage) => void>();
+/** Every bus message, as a part factory that subscribes a '*' observer. */
+function busSightings(): { factory: PartFactory; next: (type: string) => Promise<AnyMessage> } {
+  const seen = new Sightings<AnyMessage>();
   const factory: PartFactory = (ctx) => {
-    ctx.bus.subscribe('*', (m) => waiting.get(m.type)?.(m));
+    ctx.bus.subscribe('*', (m) => seen.add(m));
     return [];
   };
   const next = (type: string) =>
-    new Promise<AnyMessage>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${type} message within 5 s`)), 5_000);
-      waiting.set(type, (m) => {
-        clearTimeout(timer);
-        waiting.delete(type);
-        resolve(m);
-      });
-    });
+    seen.waitFor(
+      (m) => m.type === type,
+      5_000,
+      () => `no ${type} message in 5 s`,
+    );
   return { factory, next };
 }
 
@@ -48,7 +46,7 @@ describe.skipIf(!libloAvailable && process.env.CI !== 'true')('OSC config reload
     });
     const first = testConfig({ osc: osc({ routes: [{ address: '/pad/*', type: 'pad_old' }] }) });
     let next = first;
-    const bus = inbox();
+    const bus = busSightings();
     const { logger, lines } = memoryLogger();
     daemon = new Daemon({
       config: first,
