@@ -28,7 +28,7 @@ import { pino } from 'pino';
 import { validateConfig } from '../config/index.js';
 import { type MessageBus, Priority } from '../daemon/bus/index.js';
 import { Daemon } from '../daemon/daemon.js';
-import type { PartFactory } from '../daemon/part.js';
+import type { PartFactory } from '../daemon/kernel/part.js';
 import { defaultParts } from '../daemon/parts.js';
 import {
   CHILD_TIMEOUT_MS,

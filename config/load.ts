@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Value from 'typebox/value';
 import { parseDocument, stringify } from 'yaml';
-import { ConfigFileError, ConfigInvalidError } from '../daemon/errors.js';
+import { ConfigFileError, ConfigInvalidError } from '../daemon/kernel/errors.js';
 import { deepFreeze } from './deep-freeze.js';
 import { withDefaults } from './defaults.js';
 import { findOscProblems } from './osc-rules.js';

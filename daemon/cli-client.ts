@@ -3,7 +3,7 @@
  */
 import WebSocket from 'ws';
 import { PRIORITY_NAMES } from './bus/index.js';
-import { CliRequestError } from './errors.js';
+import { CliRequestError } from './kernel/errors.js';
 
 /** Where the API is and how to authenticate. */
 export interface Target {

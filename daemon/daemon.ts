@@ -18,11 +18,16 @@ import {
   TROUBLE,
 } from './api/services.js';
 import { MessageBus, type StopReport, systemClock } from './bus/index.js';
-import { ApiInsecureBindError, ApiListenError, DaemonStartError, DaemonStopTimeoutError } from './errors.js';
+import {
+  ApiInsecureBindError,
+  ApiListenError,
+  DaemonStartError,
+  DaemonStopTimeoutError,
+} from './kernel/errors.js';
+import type { Part, PartFactory, PartHealth } from './kernel/part.js';
+import { Scheduler } from './kernel/scheduler.js';
 import { createMetrics } from './metrics.js';
-import type { Part, PartFactory, PartHealth } from './part.js';
 import { changedKeys, isLoopback } from './reload.js';
-import { Scheduler } from './scheduler.js';
 
 /** Readiness and watchdog towards systemd (daemon/systemd-notify.ts); every method may be a no-op. */
 export interface Notifier {

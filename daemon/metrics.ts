@@ -4,10 +4,11 @@
  * part, and Node's process metrics. One registry per daemon (never prom-client's global one), so two
  * daemons in one test process do not collide.
  */
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { MessageBus } from './bus/index.js';
 import { PRIORITY_NAMES, type SampleObserver } from './bus/index.js';
-import type { PartState } from './part.js';
+import { mirrorCounter } from './kernel/metrics-mirror.js';
+import type { PartState } from './kernel/part.js';
 
 /** What the metrics read at scrape time. */
 export interface MetricsSources {
@@ -21,31 +22,6 @@ const OUTCOMES = ['published', 'delivered', 'refused', 'evicted', 'coalesced', '
 const STATES: PartState[] = ['idle', 'starting', 'ok', 'degraded', 'failed', 'stopping', 'stopped'];
 /** Seconds: 5 µs … 100 ms, where bus latency lives; slower goes to +Inf. */
 const LATENCY_BUCKETS = [5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 0.1];
-
-/** A counter that mirrors monotonic totals read at scrape time (parts use it for their own counters). */
-export function mirrorCounter(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: string[],
-  read: () => { labels: Record<string, string>; value: number }[],
-): void {
-  const seen = new Map<string, number>();
-  new Counter({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      for (const { labels, value } of read()) {
-        const key = JSON.stringify(labels);
-        const delta = value - (seen.get(key) ?? 0);
-        if (delta > 0) this.inc(labels, delta);
-        seen.set(key, value);
-      }
-    },
-  });
-}
 
 /** Builds the registry; give `observer` to the bus so its latency samples reach the histograms. */
 export function createMetrics(sources: MetricsSources): { registry: Registry; observer: SampleObserver } {

@@ -3,6 +3,6 @@
  * the composition root's logic (daemon.ts) does not change.
  */
 import { oscParts } from '../adapters/osc/index.js';
-import type { PartFactory } from './part.js';
+import type { PartFactory } from './kernel/part.js';
 
 export const defaultParts: PartFactory[] = [oscParts];

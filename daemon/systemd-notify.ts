@@ -13,7 +13,7 @@
  * the daemon learns of it from the warn log and {@link SystemdNotifier.stats}.
  */
 import { execFile } from 'node:child_process';
-import { SystemdNotifyError } from './errors.js';
+import { SystemdNotifyError } from './kernel/errors.js';
 
 /** The pino-style logger the notifier writes to (a child logger of the daemon). */
 export interface NotifierLogger {

@@ -3,7 +3,7 @@
  * and dropped before any decoding. Pure: no I/O.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { OscConfigError } from '../../daemon/errors.js';
+import { OscConfigError } from '../../daemon/kernel/errors.js';
 
 /** A dotted IPv4 tail (`::ffff:1.2.3.4`, `64:ff9b::192.0.2.1`) as two hex groups; undefined if invalid. */
 function dottedTailToHex(addr: string): string | undefined {

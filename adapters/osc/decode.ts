@@ -6,7 +6,7 @@
  * OscDecodeError naming the byte offset and the reason. osc.js stays the reference implementation in the
  * tests.
  */
-import { OscDecodeError } from '../../daemon/errors.js';
+import { OscDecodeError } from '../../daemon/kernel/errors.js';
 import { TWO_32, timetagToMs } from './timetag.js';
 import type { DecodeLimits, OscBundle, OscMessage, OscPacket, OscValue } from './types.js';
 import { BUNDLE_HEADER, MAX_ARRAY_DEPTH, scratch, scratchBytes } from './wire.js';

@@ -4,7 +4,7 @@
  * Encoding validates each argument against its type (no silent 0s) and writes into one allocation. osc.js
  * stays the reference implementation in the tests.
  */
-import { OscEncodeError } from '../../daemon/errors.js';
+import { OscEncodeError } from '../../daemon/kernel/errors.js';
 import { isValidAddress } from './pattern.js';
 import { ntpFromMs, TWO_32 } from './timetag.js';
 import type { OscArg, Timetag } from './types.js';

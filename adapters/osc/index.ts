@@ -1,5 +1,5 @@
 /** The OSC adapter's public surface: its part factory. */
-import type { PartFactory } from '../../daemon/part.js';
+import type { PartFactory } from '../../daemon/kernel/part.js';
 import { registerOscMetrics } from './metrics.js';
 import { OscAdapter, type OscSettings } from './osc-adapter.js';
 

@@ -5,7 +5,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, isIPv6, type Server, type Socket as TcpSocket } from 'node:net';
-import { OscBindError } from '../../daemon/errors.js';
+import { OscBindError } from '../../daemon/kernel/errors.js';
 import { TCP_KEEPALIVE_MS } from './sender.js';
 import { SlipDecoder } from './slip.js';
 

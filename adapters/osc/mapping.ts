@@ -4,8 +4,8 @@
  * PFM_ERR_OSC_CONFIG naming it.
  */
 import { type AnyMessage, PRIORITY_NAMES, type Priority, type PriorityName } from '../../daemon/bus/index.js';
-import { checkPayload } from '../../daemon/catalog-schemas.js';
-import { OscConfigError, OscEncodeError } from '../../daemon/errors.js';
+import { checkPayload } from '../../daemon/kernel/catalog-schemas.js';
+import { OscConfigError, OscEncodeError } from '../../daemon/kernel/errors.js';
 import { compilePattern, isValidAddress } from './pattern.js';
 import type { OscArg, OscMessage } from './types.js';
 

@@ -1,6 +1,6 @@
 /** The OSC adapter's Prometheus metrics, read from its counters at scrape time. */
 import { Gauge, type Registry } from 'prom-client';
-import { mirrorCounter as mirror } from '../../daemon/metrics.js';
+import { mirrorCounter as mirror } from '../../daemon/kernel/metrics-mirror.js';
 import type { OscAdapter } from './osc-adapter.js';
 
 /** Registers the adapter's metrics: per listener, per target, and adapter-wide. */

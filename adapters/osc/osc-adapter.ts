@@ -9,8 +9,8 @@
  * `osc_in`, and so does a matched one whose arguments do not fit its route.
  */
 import { type BusLogger, type MessageBus, RateLimitedLog } from '../../daemon/bus/index.js';
-import type { PartHealth } from '../../daemon/part.js';
-import type { Scheduler } from '../../daemon/scheduler.js';
+import type { PartHealth } from '../../daemon/kernel/part.js';
+import type { Scheduler } from '../../daemon/kernel/scheduler.js';
 import { allowlist } from './cidr.js';
 import { decodePacket, timetagToMs } from './codec.js';
 import { type ListenerStats, TcpListener, UdpListener } from './listeners.js';

@@ -5,7 +5,7 @@
  * it came from (DESIGN.md: a bridge never echoes). Failures are counted and logged, never thrown.
  */
 import type { AnyMessage, BusLogger, MessageBus } from '../../daemon/bus/index.js';
-import type { Scheduler } from '../../daemon/scheduler.js';
+import type { Scheduler } from '../../daemon/kernel/scheduler.js';
 import { encodeBundle, encodeMessage, msToTimetag } from './codec.js';
 import { type CompiledOutput, compileOutputs, type OutputRule } from './mapping.js';
 import type { OscCounters } from './osc-adapter.js';

@@ -3,7 +3,7 @@
  * address length: the pattern is compiled into a small NFA that is run over the address once, keeping the
  * set of live states, so '/*a*a*a*b' cannot backtrack (a RegExp would, polynomially, on a long address).
  */
-import { OscConfigError } from '../../daemon/errors.js';
+import { OscConfigError } from '../../daemon/kernel/errors.js';
 
 /** Characters OSC 1.0 reserves: never part of a concrete address. */
 const RESERVED = ' #*,?[]{}';

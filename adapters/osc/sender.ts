@@ -7,7 +7,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { connect, isIP, type Socket as TcpSocket } from 'node:net';
-import { OscSendError } from '../../daemon/errors.js';
+import { OscSendError } from '../../daemon/kernel/errors.js';
 import { slipEncode } from './slip.js';
 
 /** A target as configured. */

@@ -2,7 +2,7 @@
  * OSC timetags (OSC 1.0 spec: NTP format, 32-bit seconds since 1900-01-01 and a 32-bit fraction) ⇄
  * Unix-epoch milliseconds. Pure (no I/O, no timers).
  */
-import { OscEncodeError } from '../../daemon/errors.js';
+import { OscEncodeError } from '../../daemon/kernel/errors.js';
 import type { Timetag } from './types.js';
 
 export const TWO_32 = 4294967296;

@@ -17,7 +17,7 @@ import {
   ApiNotFoundError,
   ApiRateLimitedError,
   ApiUnauthorizedError,
-} from '../errors.js';
+} from '../kernel/errors.js';
 import { messageRoutes } from './routes/messages.js';
 import { statusRoutes } from './routes/status.js';
 import { streamRoutes } from './routes/stream.js';

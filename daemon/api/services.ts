@@ -4,7 +4,7 @@
  */
 import type { Registry } from 'prom-client';
 import type { MessageBus } from '../bus/index.js';
-import type { PartHealth, PartState } from '../part.js';
+import type { PartHealth, PartState } from '../kernel/part.js';
 
 /** One part as `/agents`, `/adapters` and `/health` show it. */
 export interface PartInfo extends PartHealth {

@@ -2,7 +2,7 @@
  * The bus's options, lifecycle types and clock (split from message-bus.ts, which keeps the queue and
  * the dispatch loop).
  */
-import { BusInvalidOptionError } from '../errors.js';
+import { BusInvalidOptionError } from '../kernel/errors.js';
 import type { CoalesceRule } from './coalesce.js';
 import type { BusLogger } from './rate-limited-log.js';
 

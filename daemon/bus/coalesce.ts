@@ -5,7 +5,7 @@
  * Discrete types (notes, beats, transport; see DISCRETE_TYPES) are never coalesced: a rule for one is
  * refused when the bus is built.
  */
-import { BusInvalidOptionError } from '../errors.js';
+import { BusInvalidOptionError } from '../kernel/errors.js';
 import type { PriorityCounters } from './bus-stats.js';
 import type { Fifo } from './fifo.js';
 import { type AnyMessage, DISCRETE_TYPES } from './messages.js';

@@ -18,7 +18,7 @@
  * `timingEvery` handler calls, not per call: time slices, slow-handler detection and the delivery-latency
  * sample are all taken at those reads. With `timingEvery: 1` every handler call is timed on its own.
  */
-import { BusFullError, BusInvalidMessageError, BusStoppedError } from '../errors.js';
+import { BusFullError, BusInvalidMessageError, BusStoppedError } from '../kernel/errors.js';
 import { BusEventEmitter, type BusEvents } from './bus-events.js';
 import {
   type BusState,

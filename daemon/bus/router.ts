@@ -9,7 +9,7 @@
  * Lists are replaced, never mutated, so a dispatch in progress keeps a consistent list; an unsubscribed
  * subscriber is marked inactive at once and skipped by the dispatch loop.
  */
-import { BusInvalidOptionError } from '../errors.js';
+import { BusInvalidOptionError } from '../kernel/errors.js';
 import type { AnyMessage, Priority } from './messages.js';
 import { BROADCAST } from './messages.js';
 

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { type PerformiaConfig, validateConfig } from '../../config/index.js';
 import type { AnyMessage } from '../../daemon/bus/index.js';
 import { Daemon } from '../../daemon/daemon.js';
-import type { Part, PartFactory, PartHealth } from '../../daemon/part.js';
+import type { Part, PartFactory, PartHealth } from '../../daemon/kernel/part.js';
 import { defaultParts } from '../../daemon/parts.js';
 
 /** A config on free ports, with `overrides` deep-merged (one level deep per section). */

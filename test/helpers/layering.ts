@@ -29,8 +29,23 @@ const IO_MODULES = [
   'ws',
   'pino',
 ];
-/** What the bus may import besides its own files and daemon/errors.ts. */
+/** What the bus may import besides its own files and daemon/kernel/errors.ts. */
 const BUS_ALLOWED_PACKAGES = ['hdr-histogram-js', '@fastify/error'];
+
+/**
+ * A root file of daemon/: the composition root (daemon.ts, parts.ts, cli.ts and their helpers), which
+ * knows every part. Nothing but another root file imports one (DESIGN.md, "The shape").
+ */
+function isRootFile(path: string): boolean {
+  return /^daemon\/[^/]+\.(js|ts)$/.test(path);
+}
+
+/** What the kernel may import: itself, the bus, and the config's types. */
+function isKernelImport(target: string): boolean {
+  return (
+    target.startsWith('daemon/kernel/') || target.startsWith('daemon/bus/') || target.startsWith('config/')
+  );
+}
 
 export interface Violation {
   file: string;
@@ -57,6 +72,7 @@ export function checkFile(file: string, source: string): Violation[] {
   const layer = file.split('/')[0];
   const inBus = file.startsWith('daemon/bus/');
   const inApi = file.startsWith('daemon/api/');
+  const inKernel = file.startsWith('daemon/kernel/');
   for (const specifier of importsOf(source)) {
     const target = specifier.startsWith('.')
       ? posix.normalize(posix.join(posix.dirname(file), specifier))
@@ -71,8 +87,8 @@ export function checkFile(file: string, source: string): Violation[] {
       if (target === null && !isPackage(specifier, BUS_ALLOWED_PACKAGES) && specifier !== 'node:events') {
         bad('daemon/bus imports no I/O module or outside package except its histogram and error helpers');
       }
-      if (target !== null && !target.startsWith('daemon/bus/') && target !== 'daemon/errors.js') {
-        bad('daemon/bus imports nothing of the daemon but daemon/errors');
+      if (target !== null && !target.startsWith('daemon/bus/') && target !== 'daemon/kernel/errors.js') {
+        bad('daemon/bus imports nothing of the daemon but daemon/kernel/errors');
       }
     }
     if (layer === 'agents') {
@@ -92,6 +108,15 @@ export function checkFile(file: string, source: string): Violation[] {
         bad('an adapter never imports another adapter');
       }
       if (target.startsWith('daemon/api/')) bad('adapters never import the API');
+    }
+    if (inKernel && target !== null && !isKernelImport(target)) {
+      bad('the kernel imports only the bus, the kernel and config types: nothing of the composition root');
+    }
+    if (inKernel && target === null && isPackage(specifier, IO_MODULES)) bad('the kernel does no I/O');
+    if (target !== null && isRootFile(target) && !isRootFile(file)) {
+      bad(
+        'nothing imports a root file of daemon/ (the composition root): shared pieces live in daemon/kernel',
+      );
     }
     if (inApi && target?.startsWith('adapters/'))
       bad('API routes never reach into an adapter: services are injected');

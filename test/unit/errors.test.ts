@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ERRORS } from '../../daemon/errors.js';
+import { ERRORS } from '../../daemon/kernel/errors.js';
 import { projectRoot, sourceFiles } from '../helpers/layering.js';
 
 const root = projectRoot();
@@ -40,7 +40,7 @@ describe('error codes', () => {
     for (const [code, Ctor] of constructors) expect(table.get(code)).toBe(new Ctor('a', 'b', 1).statusCode);
   });
 
-  it('used anywhere in the sources are defined in daemon/errors.ts', () => {
+  it('used anywhere in the sources are defined in daemon/kernel/errors.ts', () => {
     const defined = new Set(Object.keys(ERRORS));
     for (const file of sourceFiles(root, ['daemon', 'adapters', 'agents', 'config'])) {
       const src = readFileSync(join(root, file), 'utf8');

@@ -36,7 +36,21 @@ describe('layering (DESIGN.md, "Rules of the house")', () => {
       1,
     );
     expect(rules('daemon/bus/message-bus.ts', "import { API } from '../api/server.js';")).toHaveLength(1);
-    expect(rules('daemon/bus/message-bus.ts', "import { E } from '../errors.js';")).toEqual([]);
+    expect(rules('daemon/bus/message-bus.ts', "import { E } from '../kernel/errors.js';")).toEqual([]);
+    expect(rules('daemon/bus/message-bus.ts', "import { S } from '../kernel/scheduler.js';")).toHaveLength(1);
+    expect(rules('daemon/kernel/part.ts', "import { M } from '../bus/index.js';")).toEqual([]);
+    expect(rules('daemon/kernel/part.ts', "import { D } from '../daemon.js';")).toContain(
+      'the kernel imports only the bus, the kernel and config types: nothing of the composition root',
+    );
+    expect(rules('daemon/kernel/scheduler.ts', "import { createSocket } from 'node:dgram';")).toContain(
+      'the kernel does no I/O',
+    );
+    expect(rules('adapters/osc/metrics.ts', "import { m } from '../../daemon/metrics.js';")).toContain(
+      'nothing imports a root file of daemon/ (the composition root): shared pieces live in daemon/kernel',
+    );
+    expect(rules('daemon/api/server.ts', "import { p } from '../parts.js';")).toHaveLength(1);
+    expect(rules('config/load.ts', "import { E } from '../daemon/kernel/errors.js';")).toEqual([]);
+    expect(rules('daemon/daemon.ts', "import { p } from './parts.js';")).toEqual([]);
     expect(
       rules('agents/bass/bass.ts', "import { send } from '../../adapters/midi/transport.js';"),
     ).toContain('an agent never imports an adapter');

@@ -1,13 +1,13 @@
 /**
  * POST /messages: publish one message on the bus. Catalog payloads are checked against their schema
- * (daemon/catalog-schemas.ts); any other type is published as given (the wire escape hatch).
+ * (daemon/kernel/catalog-schemas.ts); any other type is published as given (the wire escape hatch).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RouteShorthandOptions } from 'fastify';
 import Type from 'typebox';
 import { PRIORITY_NAMES, type Priority } from '../../bus/index.js';
-import { checkPayload } from '../../catalog-schemas.js';
-import { ApiBadRequestError } from '../../errors.js';
+import { checkPayload } from '../../kernel/catalog-schemas.js';
+import { ApiBadRequestError } from '../../kernel/errors.js';
 import type { ApiServices } from '../services.js';
 
 const PriorityValue = Type.Union(

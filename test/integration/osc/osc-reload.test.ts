@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AnyMessage } from '../../../daemon/bus/index.js';
 import { Daemon } from '../../../daemon/daemon.js';
-import type { PartFactory } from '../../../daemon/part.js';
+import type { PartFactory } from '../../../daemon/kernel/part.js';
 import { defaultParts } from '../../../daemon/parts.js';
 import { memoryLogger, oscPort, testConfig } from '../../helpers/daemon.js';
 import { type Dump, libloAvailable, oscsend, startDump } from '../../helpers/liblo.js';

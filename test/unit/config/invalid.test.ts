@@ -5,7 +5,7 @@ import {
   loadConfig,
   validateConfig,
 } from '../../../config/index.js';
-import { ConfigInvalidError, hasCode } from '../../../daemon/errors.js';
+import { ConfigInvalidError, hasCode } from '../../../daemon/kernel/errors.js';
 import { useTempFiles } from './temp-files.js';
 
 const files = useTempFiles();

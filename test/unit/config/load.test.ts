@@ -7,7 +7,7 @@ import {
   redactConfig,
   validateConfig,
 } from '../../../config/index.js';
-import { hasCode } from '../../../daemon/errors.js';
+import { hasCode } from '../../../daemon/kernel/errors.js';
 import { useTempFiles } from './temp-files.js';
 
 const files = useTempFiles();

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { decodePacket, encodeBundle, encodeMessage } from '../../../../adapters/osc/codec.js';
 import type { DecodeLimits, OscArg, OscMessage } from '../../../../adapters/osc/types.js';
-import { OscDecodeError } from '../../../../daemon/errors.js';
+import { OscDecodeError } from '../../../../daemon/kernel/errors.js';
 
 const LIMITS: DecodeLimits = { maxBytes: 65536, maxDepth: 4 };
 

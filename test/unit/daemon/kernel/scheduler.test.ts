@@ -1,14 +1,14 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../daemon/bus/index.js';
-import { Scheduler } from '../../../daemon/scheduler.js';
+import { systemClock } from '../../../../daemon/bus/index.js';
+import { Scheduler } from '../../../../daemon/kernel/scheduler.js';
 
 let s: Scheduler | undefined;
 
 /** Runs the scheduler probe in a process of its own: how late each of 30 entries ran, and the stall. */
 async function probe(env: Record<string, string> = {}): Promise<{ late: number; stall: number }[]> {
-  const file = join(import.meta.dirname, '..', '..', 'fixtures', 'scheduler-probe.mjs');
+  const file = join(import.meta.dirname, '..', '..', '..', 'fixtures', 'scheduler-probe.mjs');
   const out = await new Promise<string>((resolve, reject) => {
     execFile(process.execPath, [file], { timeout: 20_000, env: { ...process.env, ...env } }, (err, stdout) =>
       err ? reject(err) : resolve(stdout),

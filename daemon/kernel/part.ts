@@ -4,8 +4,8 @@
  * without touching its logic.
  */
 import type { Registry } from 'prom-client';
-import type { PerformiaConfig } from '../config/index.js';
-import type { BusLogger, MessageBus } from './bus/index.js';
+import type { PerformiaConfig } from '../../config/index.js';
+import type { BusLogger, MessageBus } from '../bus/index.js';
 import type { Scheduler } from './scheduler.js';
 
 /** A part's state, as `/health` shows it. */

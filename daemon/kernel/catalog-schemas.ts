@@ -6,7 +6,7 @@
  */
 import Type, { type Static, type TSchema } from 'typebox';
 import Value from 'typebox/value';
-import type { MessageType } from './bus/index.js';
+import type { MessageType } from '../bus/index.js';
 
 const Num = Type.Number();
 const Time = Type.Number({ description: 'ms on the bus clock' });
