@@ -172,6 +172,44 @@ export const OscConfigError = define<[reason: string]>()(
   400,
 );
 
+/** Malformed MIDI bytes or a malformed RTP-MIDI / AppleMIDI packet: the reason names what was wrong. */
+export const MidiDecodeError = define<[reason: string]>()('PFM_ERR_MIDI_DECODE', 'Malformed MIDI: %s', 400);
+
+/** A bus message that cannot become MIDI (a value out of range, a field missing). */
+export const MidiEncodeError = define<[reason: string]>()(
+  'PFM_ERR_MIDI_ENCODE',
+  'Cannot encode MIDI: %s',
+  500,
+);
+
+/** A MIDI port cannot be opened or listed (no MIDI subsystem, a device gone). */
+export const MidiPortError = define<[port: string, reason: string]>()(
+  'PFM_ERR_MIDI_PORT',
+  'MIDI port %s unavailable: %s',
+  503,
+);
+
+/** A network MIDI (RTP-MIDI) session cannot listen, was refused, or was lost. */
+export const MidiSessionError = define<[session: string, reason: string]>()(
+  'PFM_ERR_MIDI_SESSION',
+  'Network MIDI session %s: %s',
+  500,
+);
+
+/** A MIDI message could not be sent to a port or session (counted and logged, never thrown into the bus). */
+export const MidiSendError = define<[output: string, reason: string]>()(
+  'PFM_ERR_MIDI_SEND',
+  'Cannot send MIDI to %s: %s',
+  500,
+);
+
+/** A MIDI route, output rule, port or session in the config is unusable. */
+export const MidiConfigError = define<[reason: string]>()(
+  'PFM_ERR_MIDI_CONFIG',
+  'Invalid MIDI configuration: %s',
+  400,
+);
+
 /** All error constructors by code: the list README's error table is checked against. */
 export const ERRORS = {
   PFM_ERR_BUS_INVALID_MESSAGE: BusInvalidMessageError,
@@ -196,6 +234,12 @@ export const ERRORS = {
   PFM_ERR_OSC_BIND: OscBindError,
   PFM_ERR_OSC_SEND: OscSendError,
   PFM_ERR_OSC_CONFIG: OscConfigError,
+  PFM_ERR_MIDI_DECODE: MidiDecodeError,
+  PFM_ERR_MIDI_ENCODE: MidiEncodeError,
+  PFM_ERR_MIDI_PORT: MidiPortError,
+  PFM_ERR_MIDI_SESSION: MidiSessionError,
+  PFM_ERR_MIDI_SEND: MidiSendError,
+  PFM_ERR_MIDI_CONFIG: MidiConfigError,
   PFM_ERR_CLI_REQUEST: CliRequestError,
 } as const;
 
