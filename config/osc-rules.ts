@@ -5,6 +5,7 @@
  * data exactly when its type tag does, and a constant fits its type tag. Each rule looks only at parts
  * whose shape is right; the schema walk (problems.ts) reports the others.
  */
+import { checkRouteFields } from './field-rules.js';
 import { OSC_DATALESS_TAGS, OSC_TYPE_TAGS } from './osc-schema.js';
 import { type ConfigProblem, isPlainObject, problemAt, type Segment, showValue } from './problems.js';
 
@@ -75,37 +76,7 @@ function checkRoute(route: Obj, path: Segment[], out: ConfigProblem[]): void {
       out.push(problemAt([...path, 'args', i], name, 'a name not used before', `"${name}" is named twice`));
     }
   });
-  const checkField = (field: Obj, at: Segment[]): void => {
-    const sources = ['arg', 'name', 'value', 'latch', 'now'].filter((k) => field[k] !== undefined);
-    if (sources.length !== 1) {
-      const what = 'set exactly one of arg, name, value, latch or now';
-      out.push(problemAt(at, field, 'exactly one of arg, name, value, latch or now', what));
-    }
-    if (field.default !== undefined && field.latch === undefined) {
-      out.push(
-        problemAt(
-          [...at, 'default'],
-          field.default,
-          'default only with latch',
-          'default goes with latch only',
-        ),
-      );
-    }
-    if (typeof field.name === 'string' && !names.includes(field.name)) {
-      const known = names.length > 0 ? `known: ${names.join(', ')}` : 'the route has no args';
-      const what = `"${field.name}" is not one of the route's args (${known})`;
-      out.push(problemAt([...at, 'name'], field.name, "a name of the route's args", what));
-    }
-    const { scale } = field;
-    if (Array.isArray(scale) && scale.length === 4 && scale[0] === scale[1] && typeof scale[0] === 'number') {
-      const what = `inMin and inMax must differ, got ${showValue(scale)}`;
-      out.push(
-        problemAt([...at, 'scale'], scale, '[inMin, inMax, outMin, outMax] with inMin != inMax', what),
-      );
-    }
-  };
-  eachEntry(route.payload, [...path, 'payload'], checkField);
-  eachEntry(route.latch, [...path, 'latch'], checkField);
+  checkRouteFields(route, path, names, "the route's args", 'the route has no args', out);
 }
 
 /**
@@ -161,14 +132,14 @@ function checkConstant(type: string, value: unknown, path: Segment[], out: Confi
   out.push(problemAt(path, value, `${expected} for type ${type}`, what));
 }
 
-function eachObject(list: unknown, path: Segment[], fn: (item: Obj, path: Segment[]) => void): void {
+export function eachObject(list: unknown, path: Segment[], fn: (item: Obj, path: Segment[]) => void): void {
   if (!Array.isArray(list)) return;
   list.forEach((item, i) => {
     if (isPlainObject(item)) fn(item, [...path, i]);
   });
 }
 
-function eachEntry(map: unknown, path: Segment[], fn: (item: Obj, path: Segment[]) => void): void {
+export function eachEntry(map: unknown, path: Segment[], fn: (item: Obj, path: Segment[]) => void): void {
   if (!isPlainObject(map)) return;
   for (const [key, item] of Object.entries(map)) if (isPlainObject(item)) fn(item, [...path, key]);
 }

@@ -5,6 +5,7 @@
  * in osc-rules.ts; the presets themselves in presets.ts.
  */
 import Type from 'typebox';
+import { PayloadFieldSchema } from './field-schema.js';
 import './formats.js';
 
 const closed = { additionalProperties: false } as const;
@@ -69,62 +70,6 @@ const TcpSchema = Type.Object(
     ...closed,
     default: {},
     description: 'An OSC 1.1 TCP listener: packets framed with SLIP (double-END), one stream per client.',
-  },
-);
-
-/** One payload field of a route: where its value comes from, and how it is shaped. */
-const PayloadFieldSchema = Type.Object(
-  {
-    arg: Type.Optional(
-      Type.Integer({ minimum: 0, description: 'Take the OSC argument at this position (0 = first).' }),
-    ),
-    name: Type.Optional(
-      Type.String({ minLength: 1, description: "Take the OSC argument named so in the route's `args`." }),
-    ),
-    value: Type.Optional(jsonValue('A constant (any JSON value).')),
-    latch: Type.Optional(
-      Type.String({
-        minLength: 1,
-        description:
-          'Take the value a route last stored under this name (its `latch`), or `default` until then.',
-      }),
-    ),
-    now: Type.Optional(
-      Type.Boolean({ description: 'true: the time the message arrived, ms on the bus clock.' }),
-    ),
-    default: Type.Optional(jsonValue('With `latch`: the value until a route has stored one.')),
-    scale: Type.Optional(
-      Type.Tuple([Type.Number(), Type.Number(), Type.Number(), Type.Number()], {
-        description:
-          'Linear map [inMin, inMax, outMin, outMax] of a numeric argument: inMin maps to outMin, inMax to outMax (inMin != inMax).',
-      }),
-    ),
-    clamp: Type.Optional(
-      Type.Boolean({ description: 'Clamp the scaled value to [outMin, outMax]. Absent: false.' }),
-    ),
-    round: Type.Optional(
-      Type.Boolean({ description: 'Round the value to the nearest integer (after scale). Absent: false.' }),
-    ),
-    div: Type.Optional(
-      Type.Number({
-        exclusiveMinimum: 0,
-        description: 'Integer division (floor) of a numeric value, after round.',
-      }),
-    ),
-    mod: Type.Optional(
-      Type.Number({
-        exclusiveMinimum: 0,
-        description: 'Remainder (never negative) of a numeric value, after div.',
-      }),
-    ),
-    add: Type.Optional(
-      Type.Number({ description: 'Added to a numeric value, last (e.g. 1 for 1-based counts).' }),
-    ),
-  },
-  {
-    ...closed,
-    description:
-      'One payload field: exactly one of arg, name, value, latch or now; then scale, clamp, round, div, mod, add in that order.',
   },
 );
 
@@ -329,7 +274,7 @@ export type OscListenerConfig = Type.Static<typeof ListenerSchema>;
 export type OscTcpConfig = Type.Static<typeof TcpSchema>;
 /** A route: incoming OSC → bus message. */
 export type OscRouteConfig = Type.Static<typeof RouteSchema>;
-/** One payload field of a route. */
+/** One payload field of a route (the shared field engine's, config/field-schema.ts). */
 export type OscPayloadFieldConfig = Type.Static<typeof PayloadFieldSchema>;
 /** An OSC receiver. */
 export type OscTargetConfig = Type.Static<typeof TargetSchema>;

@@ -10,7 +10,7 @@
  */
 import { type BusLogger, type MessageBus, RateLimitedLog } from '../../daemon/bus/index.js';
 import type { PartHealth } from '../../daemon/kernel/part.js';
-import type { Scheduler } from '../../daemon/kernel/scheduler.js';
+import type { Timeline } from '../../daemon/kernel/scheduler.js';
 import { allowlist } from './cidr.js';
 import { decodePacket, timetagToMs } from './codec.js';
 import { type ListenerStats, TcpListener, UdpListener } from './listeners.js';
@@ -121,7 +121,7 @@ export class OscAdapter {
   constructor(
     private settings: OscSettings,
     private readonly bus: MessageBus,
-    private readonly scheduler: Scheduler,
+    private readonly scheduler: Timeline,
     private readonly logger: BusLogger,
   ) {
     this.critical = settings.onBindError === 'fail';

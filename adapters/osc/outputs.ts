@@ -5,7 +5,7 @@
  * it came from (DESIGN.md: a bridge never echoes). Failures are counted and logged, never thrown.
  */
 import type { AnyMessage, BusLogger, MessageBus } from '../../daemon/bus/index.js';
-import type { Scheduler } from '../../daemon/kernel/scheduler.js';
+import type { Timeline } from '../../daemon/kernel/scheduler.js';
 import { encodeBundle, encodeMessage, msToTimetag } from './codec.js';
 import { type CompiledOutput, compileOutputs, type OutputRule } from './mapping.js';
 import type { OscCounters } from './osc-adapter.js';
@@ -34,7 +34,7 @@ export class OscOutputs {
     rules: readonly OutputRule[],
     private readonly targets: Readonly<Record<string, TargetSettings>>,
     private readonly bus: MessageBus,
-    private readonly scheduler: Scheduler,
+    private readonly scheduler: Timeline,
     private readonly counters: OscCounters,
     private readonly cancels: Set<() => void>,
     private readonly warn: Warn,

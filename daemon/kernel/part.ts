@@ -6,7 +6,7 @@
 import type { Registry } from 'prom-client';
 import type { PerformiaConfig } from '../../config/index.js';
 import type { BusLogger, MessageBus } from '../bus/index.js';
-import type { Scheduler } from './scheduler.js';
+import type { Timeline } from './scheduler.js';
 
 /** A part's state, as `/health` shows it. */
 export type PartState = 'idle' | 'starting' | 'ok' | 'degraded' | 'failed' | 'stopping' | 'stopped';
@@ -48,7 +48,7 @@ export interface PartContext {
   config: PerformiaConfig;
   logger: BusLogger & { child(bindings: Record<string, unknown>): PartContext['logger'] };
   /** Runs callbacks at absolute times on the bus clock (held bundles, messages with a future `at`). */
-  scheduler: Scheduler;
+  scheduler: Timeline;
   /** The daemon's Prometheus registry, for the part's own metrics. */
   metrics: Registry;
 }

@@ -27,6 +27,21 @@ const TIMER_SLACK_MS = 1.5;
 /** A gap between two clock reads of the busy-wait longer than this, ms, is time the process lost. */
 const SPIN_GAP_MS = 0.5;
 
+/**
+ * What a part needs of time: the bus clock and callbacks at absolute times on it. The daemon gives the
+ * real {@link Scheduler}; tests and offline rendering give a {@link VirtualScheduler}
+ * (virtual-scheduler.ts), on which time moves only when told.
+ */
+export interface Timeline {
+  /** The bus clock's time, ms. */
+  now(): number;
+  /**
+   * Runs `run` at `time` (bus clock, ms), never before; a time in the past runs at the next turn.
+   * Returns a cancel function, or undefined when the timeline is full or stopped.
+   */
+  at(time: number, run: () => void): (() => void) | undefined;
+}
+
 /** Options of a {@link Scheduler}. */
 export interface SchedulerOptions {
   /** The bus clock, in ms. */
@@ -47,7 +62,7 @@ interface Entry {
 /** Called when a scheduled callback throws: the scheduler itself runs on. */
 export type SchedulerErrorHandler = (err: unknown) => void;
 
-export class Scheduler {
+export class Scheduler implements Timeline {
   private readonly clock: () => number;
   private readonly spinMs: number;
   private readonly maxPending: number;
