@@ -11,6 +11,16 @@ export {
   redactConfig,
   validateConfig,
 } from './load.js';
+export { MIDI_FIELD_NAMES, MIDI_SEND_FIELDS } from './midi-rules.js';
+export {
+  MIDI_KIND_NAMES,
+  MIDI_SEND_KINDS,
+  type MidiConfig,
+  type MidiOutputConfig,
+  type MidiPeerConfig,
+  type MidiPortMatchConfig,
+  type MidiRouteConfig,
+} from './midi-schema.js';
 export {
   OSC_DATALESS_TAGS,
   OSC_PRESET_NAMES,

@@ -10,6 +10,7 @@ import { parseDocument, stringify } from 'yaml';
 import { ConfigFileError, ConfigInvalidError } from '../daemon/kernel/errors.js';
 import { deepFreeze } from './deep-freeze.js';
 import { withDefaults } from './defaults.js';
+import { findMidiProblems } from './midi-rules.js';
 import { findOscProblems } from './osc-rules.js';
 import { applyPresets } from './presets.js';
 import { type ConfigProblem, findProblems, isPlainObject } from './problems.js';
@@ -115,7 +116,11 @@ export function configProblemsOf(err: unknown): readonly ConfigProblem[] {
  */
 function check(merged: unknown, sources: ReadonlyMap<string, string>, file?: string): PerformiaConfig {
   const value = withDefaults(ConfigSchema, applyPresets(merged));
-  let problems = [...findProblems(ConfigSchema, value, sources), ...findOscProblems(value)];
+  let problems = [
+    ...findProblems(ConfigSchema, value, sources),
+    ...findOscProblems(value),
+    ...findMidiProblems(value),
+  ];
   if (problems.length === 0 && !Value.Check(ConfigSchema, value)) {
     // Safety net: our walk covers the keywords the schema uses today; if someone adds one it does not
     // know, TypeBox still refuses the value, with its own (plainer) words.

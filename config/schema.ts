@@ -5,6 +5,7 @@
 import Type from 'typebox';
 import Value from 'typebox/value';
 import { deepFreeze } from './deep-freeze.js';
+import { MidiSchema } from './midi-schema.js';
 import { OscSchema } from './osc-schema.js';
 
 /** Every object is closed (`additionalProperties: false`) so a typo such as `api.prot` is an error. */
@@ -117,7 +118,8 @@ const BusSchema = Type.Object(
         'Deadline of the drain when the bus stops, in milliseconds; what is still queued then is discarded.',
     }),
     coalesce: Type.Record(Type.String(), CoalesceRuleSchema, {
-      default: {},
+      // A MIDI or OSC fader streams control_change: one queue slot per channel and controller.
+      default: { control_change: { by: ['channel', 'controller'] } },
       description:
         'Coalescing rules by message type name, e.g. `fader: { by: [channel] }`: a newer queued message replaces an older one with the same values. Discrete types (notes, beats, transport) are refused by the bus.',
     }),
@@ -159,7 +161,7 @@ const DaemonSchema = Type.Object(
 
 /** The whole configuration of the daemon. */
 export const ConfigSchema = Type.Object(
-  { api: ApiSchema, bus: BusSchema, osc: OscSchema, log: LogSchema, daemon: DaemonSchema },
+  { api: ApiSchema, bus: BusSchema, osc: OscSchema, midi: MidiSchema, log: LogSchema, daemon: DaemonSchema },
   { ...closed, default: {}, description: 'Performia configuration.' },
 );
 

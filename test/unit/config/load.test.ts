@@ -44,7 +44,11 @@ describe('loadConfig: sources', () => {
       port: 8080,
       rateLimit: { max: 10, timeWindowMs: 1000 },
     });
-    expect(config.bus.coalesce).toEqual({ fader: { by: ['channel', 'control'] } });
+    // Mappings merge: the default control_change rule stays beside the file's own.
+    expect(config.bus.coalesce).toEqual({
+      control_change: { by: ['channel', 'controller'] },
+      fader: { by: ['channel', 'control'] },
+    });
     expect(config.log).toEqual({ level: 'debug', pretty: 'auto' });
     expect(config.osc).toEqual(DEFAULT_CONFIG.osc);
     expect(config.daemon).toEqual(DEFAULT_CONFIG.daemon);

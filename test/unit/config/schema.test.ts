@@ -59,7 +59,7 @@ describe('config schema and embedded default', () => {
         clockReuse: 64,
         statsWindowMs: 10000,
         stopTimeoutMs: 5000,
-        coalesce: {},
+        coalesce: { control_change: { by: ['channel', 'controller'] } },
       },
       osc: {
         enabled: true,
@@ -76,6 +76,52 @@ describe('config schema and embedded default', () => {
         routes: [],
         targets: {},
         outputs: [],
+      },
+      midi: {
+        enabled: true,
+        ports: {
+          enabled: true,
+          pollMs: 2000,
+          virtual: { enabled: true, input: 'Performia In', output: 'Performia Out' },
+          inputs: {},
+          outputs: {},
+        },
+        network: {
+          enabled: true,
+          name: 'Performia',
+          host: '127.0.0.1',
+          port: 5004,
+          allow: [],
+          maxSessions: 16,
+          timeoutMs: 30000,
+          syncIntervalMs: 10000,
+          peers: {},
+        },
+        maxSysexBytes: 65536,
+        routes: [],
+        outputs: [],
+        drumMap: {
+          kick: 36,
+          rim: 37,
+          snare: 38,
+          clap: 39,
+          hat: 42,
+          hihat: 42,
+          pedalhat: 44,
+          openhat: 46,
+          tom: 45,
+          lowtom: 41,
+          midtom: 47,
+          hightom: 50,
+          crash: 49,
+          ride: 51,
+          cowbell: 56,
+        },
+        drumChannel: 10,
+        clock: {
+          in: { enabled: true, tempoStep: 0.5 },
+          out: { to: [], bpm: 120, mode: 'transport' },
+        },
       },
       log: { level: 'info', pretty: 'auto' },
       daemon: { stopTimeoutMs: 10000, watchdog: true },
@@ -103,19 +149,25 @@ describe('config schema and embedded default', () => {
     const ports = leaves(ConfigSchema as unknown as Node).filter(([p]) => /port$/i.test(p));
     expect(ports.map(([p]) => p).sort()).toEqual([
       'api.port',
+      'midi.network.peers.*.port',
+      'midi.network.port',
       'osc.extraListen[].port',
       'osc.listen.port',
       'osc.targets.*.port',
       'osc.tcp.port',
     ]);
+    // A network MIDI port is a control port: its data port is the next one, so 65535 cannot be one.
+    const peerPorts = new Set(['osc.targets.*.port', 'midi.network.peers.*.port']);
     for (const [path, schema] of ports) {
-      expect(schema.minimum, path).toBe(path === 'osc.targets.*.port' ? 1 : 0);
-      expect(schema.maximum, path).toBe(65535);
+      expect(schema.minimum, path).toBe(peerPorts.has(path) ? 1 : 0);
+      expect(schema.maximum, path).toBe(path.startsWith('midi.') ? 65534 : 65535);
     }
     const config = validateConfig({
       api: { port: 0 },
       osc: { listen: { port: 0 }, extraListen: [{ host: '127.0.0.1', port: 0 }], tcp: { port: 0 } },
+      midi: { network: { port: 0 } },
     });
+    expect(config.midi.network.port).toBe(0);
     expect(config.api.port).toBe(0);
     expect(config.osc.listen.port).toBe(0);
     expect(config.osc.extraListen[0]?.port).toBe(0);
