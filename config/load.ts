@@ -40,6 +40,7 @@ export const CONFIG_ENV_OVERRIDES: readonly ConfigEnvOverride[] = Object.freeze(
   { name: 'PERFORMIA_API_TOKEN', key: 'api.token', kind: 'string' },
   { name: 'PERFORMIA_LOG_LEVEL', key: 'log.level', kind: 'string' },
   { name: 'PERFORMIA_OSC_PORT', key: 'osc.listen.port', kind: 'number' },
+  { name: 'PERFORMIA_MIDI_PORT', key: 'midi.network.port', kind: 'number' },
 ]);
 
 /** What `api.token` shows as in {@link formatConfig} and {@link redactConfig} when it is set. */

@@ -40,7 +40,8 @@ Run 'performia <command> --help' for a command's options.`,
   start: `usage: performia start [--config FILE]
 
 Runs the daemon. The config is the embedded default, overridden by FILE (or $PERFORMIA_CONFIG), then by
-PERFORMIA_API_HOST, PERFORMIA_API_PORT, PERFORMIA_API_TOKEN, PERFORMIA_LOG_LEVEL, PERFORMIA_OSC_PORT.
+PERFORMIA_API_HOST, PERFORMIA_API_PORT, PERFORMIA_API_TOKEN, PERFORMIA_LOG_LEVEL, PERFORMIA_OSC_PORT,
+PERFORMIA_MIDI_PORT.
 SIGTERM/SIGINT stop it (draining the bus), SIGHUP reloads the config.`,
   'check-config': `usage: performia check-config FILE
 

@@ -9,9 +9,10 @@
  * `osc_in`, and so does a matched one whose arguments do not fit its route.
  */
 import { type BusLogger, type MessageBus, RateLimitedLog } from '../../daemon/bus/index.js';
+import { OscConfigError } from '../../daemon/kernel/errors.js';
 import type { PartHealth } from '../../daemon/kernel/part.js';
 import type { Timeline } from '../../daemon/kernel/scheduler.js';
-import { allowlist } from './cidr.js';
+import { allowlist } from '../shared/cidr.js';
 import { decodePacket, timetagToMs } from './codec.js';
 import { type ListenerStats, TcpListener, UdpListener } from './listeners.js';
 import { type CompiledRoute, compileRoutes, type OutputRule, type RouteRule } from './mapping.js';
@@ -127,7 +128,7 @@ export class OscAdapter {
     this.critical = settings.onBindError === 'fail';
     this.log = new RateLimitedLog(logger, 1_000, Date.now);
     this.limits = { maxBytes: settings.maxDatagramBytes, maxDepth: settings.maxBundleDepth };
-    this.allowed = allowlist(settings.allow);
+    this.allowed = allowlist(settings.allow, (reason) => new OscConfigError(`osc.allow: ${reason}`));
     const sink = this.onPacket;
     const { listen, extraListen, tcp } = settings;
     [listen, ...extraListen].forEach((l, i) => {

@@ -19,6 +19,7 @@ import {
   ApiUnauthorizedError,
 } from '../kernel/errors.js';
 import { messageRoutes } from './routes/messages.js';
+import { midiRoutes } from './routes/midi.js';
 import { statusRoutes } from './routes/status.js';
 import { streamRoutes } from './routes/stream.js';
 import type { ApiServices } from './services.js';
@@ -132,6 +133,7 @@ export async function createApi(services: ApiServices, settings: ApiSettings, lo
   };
   await app.register(statusRoutes, { services });
   await app.register(messageRoutes, { services, routeOptions: mutating });
+  await app.register(midiRoutes, { services, routeOptions: mutating });
   await app.register(streamRoutes, { services, maxBufferedBytes: settings.stream.maxBufferedBytes });
   return app;
 }

@@ -36,7 +36,18 @@ export interface MessageMap {
   play_drums: { hits: string[]; velocity: number; at?: BusTime };
   /** A continuous controller (fader, knob): the one catalog type made to be coalesced. */
   control_change: { channel: number; controller: number; value: number };
+  /** A MIDI message no route claimed: its endpoint (`port`), kind and fields. */
   midi_in: { port: string; kind: string; [field: string]: unknown };
+  /** A MIDI port or network session appeared, went away, or failed. */
+  midi_device: {
+    port: string;
+    direction: 'in' | 'out' | 'both';
+    state: string;
+    name?: string;
+    reason?: string;
+  };
+  /** Silence now: every held note gets its note off (MIDI outputs; later the audio out). */
+  panic: { reason?: string };
   /** An OSC message no route claimed: its address, type tags (`types`, e.g. `ifs`) and arguments. */
   osc_in: { address: string; args: OscValue[]; types?: string; source?: string };
   analytics_report: { [metric: string]: unknown };
@@ -58,6 +69,8 @@ export const DEFAULT_PRIORITY: { readonly [K in MessageType]: Priority } = {
   play_drums: Priority.NORMAL,
   control_change: Priority.NORMAL,
   midi_in: Priority.NORMAL,
+  midi_device: Priority.HIGH,
+  panic: Priority.CRITICAL,
   osc_in: Priority.NORMAL,
   analytics_report: Priority.LOW,
 };
@@ -76,6 +89,8 @@ export const DISCRETE_TYPES: ReadonlySet<string> = new Set<string>([
   'play_chord',
   'play_drums',
   'midi_in',
+  'midi_device',
+  'panic',
 ]);
 
 /** The payload type of a message type: declared for catalog types, `unknown` for any other name. */

@@ -75,6 +75,17 @@ export const PAYLOAD_SCHEMAS = {
     open,
   ),
   midi_in: Type.Object({ port: Type.String(), kind: Type.String() }, { additionalProperties: true }),
+  midi_device: Type.Object(
+    {
+      port: Type.String(),
+      direction: Type.Union([Type.Literal('in'), Type.Literal('out'), Type.Literal('both')]),
+      state: Type.String(),
+      name: Type.Optional(Type.String()),
+      reason: Type.Optional(Type.String()),
+    },
+    open,
+  ),
+  panic: Type.Object({ reason: Type.Optional(Type.String()) }, open),
   osc_in: Type.Object(
     {
       address: Type.String({ pattern: '^/' }),

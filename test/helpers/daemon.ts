@@ -12,6 +12,9 @@ export function testConfig(overrides: Record<string, Record<string, unknown>> = 
   const base: Record<string, Record<string, unknown>> = {
     api: { port: 0 },
     osc: { listen: { host: '127.0.0.1', port: 0 } },
+    // OS MIDI ports off (tests of them enable them): on a machine without ALSA they would make every
+    // daemon degraded. Network MIDI on a free pair of ports.
+    midi: { ports: { enabled: false }, network: { port: 0 } },
     log: { level: 'debug', pretty: 'never' },
   };
   for (const [k, v] of Object.entries(overrides)) base[k] = { ...(base[k] ?? {}), ...v };

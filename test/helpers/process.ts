@@ -26,7 +26,7 @@ export interface DaemonProcess {
 /** Starts `performia start …`; the environment is the caller's plus `env`. */
 export function spawnDaemon(args: string[], env: Record<string, string> = {}): DaemonProcess {
   const proc = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, 'start', ...args], {
-    env: { ...process.env, PERFORMIA_API_PORT: '0', ...env },
+    env: { ...process.env, PERFORMIA_API_PORT: '0', PERFORMIA_MIDI_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logged = new Sightings<Record<string, unknown>>();

@@ -90,9 +90,9 @@ describe('control API over a real listen', () => {
 
   it('shows each part in /health, /adapters and /agents; a failed part degrades, not kills', async () => {
     const lights = new FakePart('lights', 'adapter');
-    const midi = new FakePart('midi', 'adapter', 'Failed to initialise RtMidi');
+    const pads = new FakePart('pads', 'adapter', 'Failed to initialise RtMidi');
     const bass = new FakePart('bass', 'agent');
-    ({ daemon } = await startDaemon(testConfig(), [bass, lights, midi]));
+    ({ daemon } = await startDaemon(testConfig(), [bass, lights, pads]));
     const health = (await (await fetch(`${daemon.url}/health`)).json()) as {
       status: string;
       ready: boolean;
@@ -110,20 +110,20 @@ describe('control API over a real listen', () => {
       'ran',
       'stalls',
     ]);
-    // Adapters start before agents (the real OSC adapter comes first: it is a default part).
-    expect(health.parts.map((p) => p.name)).toEqual(['osc', 'lights', 'midi', 'bass']);
-    expect(health.parts.find((p) => p.name === 'midi')).toMatchObject({
+    // Adapters start before agents (the real OSC and MIDI adapters come first: they are default parts).
+    expect(health.parts.map((p) => p.name)).toEqual(['osc', 'midi', 'lights', 'pads', 'bass']);
+    expect(health.parts.find((p) => p.name === 'pads')).toMatchObject({
       state: 'failed',
       reason: expect.stringContaining('RtMidi'),
     });
     const adapters = (await (await fetch(`${daemon.url}/adapters`)).json()) as { name: string }[];
-    expect(adapters.map((a) => a.name)).toEqual(['osc', 'lights', 'midi']);
+    expect(adapters.map((a) => a.name)).toEqual(['osc', 'midi', 'lights', 'pads']);
     const agents = (await (await fetch(`${daemon.url}/agents`)).json()) as { name: string }[];
     expect(agents.map((a) => a.name)).toEqual(['bass']);
     lights.current = { state: 'degraded', reason: 'port unplugged' };
     expect(daemon.health().parts.find((p) => p.name === 'lights')?.reason).toBe('port unplugged');
     await daemon.stop();
-    expect([lights.stopped, midi.stopped, bass.stopped]).toEqual([1, 1, 1]);
+    expect([lights.stopped, pads.stopped, bass.stopped]).toEqual([1, 1, 1]);
   });
 
   it('serves the effective config with the token redacted', async () => {

@@ -3,7 +3,6 @@
  * and dropped before any decoding. Pure: no I/O.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { OscConfigError } from '../../daemon/kernel/errors.js';
 
 /** A dotted IPv4 tail (`::ffff:1.2.3.4`, `64:ff9b::192.0.2.1`) as two hex groups; undefined if invalid. */
 function dottedTailToHex(addr: string): string | undefined {
@@ -41,13 +40,17 @@ function toBigInt(raw: string): bigint | undefined {
   return out;
 }
 
+/** Makes the error for an entry that is not an address or block (each adapter its own config code). */
+export type Refuse = (reason: string) => Error;
+const plain: Refuse = (reason) => new RangeError(reason);
+
 interface Block {
   base: bigint;
   mask: bigint;
 }
 
 /** Parses CIDR blocks (`10.0.0.0/8`, `::1/128`, a bare address = one host). */
-export function parseAllowlist(entries: readonly string[]): Block[] {
+export function parseAllowlist(entries: readonly string[], bad: Refuse = plain): Block[] {
   return entries.map((entry) => {
     const parts = entry.split('/');
     const addr = parts[0] ?? '';
@@ -57,7 +60,7 @@ export function parseAllowlist(entries: readonly string[]): Block[] {
     const max = v4 ? 32 : 128;
     const bits = bitsText === undefined ? max : /^\d{1,3}$/.test(bitsText) ? Number(bitsText) : Number.NaN;
     if (parts.length > 2 || value === undefined || !Number.isInteger(bits) || bits < 0 || bits > max) {
-      throw new OscConfigError(`osc.allow: "${entry}" is not an IPv4 or IPv6 address or CIDR block`);
+      throw bad(`"${entry}" is not an IPv4 or IPv6 address or CIDR block`);
     }
     // IPv4 blocks live in the ::ffff:0:0/96 range of the 128-bit space.
     const prefix = v4 ? 96 + bits : bits;
@@ -67,8 +70,8 @@ export function parseAllowlist(entries: readonly string[]): Block[] {
 }
 
 /** A source check: true when `address` is inside one of the blocks (always true for an empty list). */
-export function allowlist(entries: readonly string[]): (address: string) => boolean {
-  const blocks = parseAllowlist(entries);
+export function allowlist(entries: readonly string[], bad: Refuse = plain): (address: string) => boolean {
+  const blocks = parseAllowlist(entries, bad);
   if (blocks.length === 0) return () => true;
   const seen = new Map<string, boolean>();
   return (address) => {

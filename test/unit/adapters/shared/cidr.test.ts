@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { allowlist } from '../../../../adapters/osc/cidr.js';
+import { allowlist as sharedAllowlist } from '../../../../adapters/shared/cidr.js';
+import { OscConfigError } from '../../../../daemon/kernel/errors.js';
+
+/** As the OSC adapter uses it: a bad entry is PFM_ERR_OSC_CONFIG naming osc.allow. */
+const allowlist = (entries: readonly string[]) =>
+  sharedAllowlist(entries, (reason) => new OscConfigError(`osc.allow: ${reason}`));
 
 /** What `fn` throws, with its code. */
 function thrown(fn: () => unknown): Error & { code?: string } {
@@ -196,6 +201,10 @@ describe('allowlist', () => {
   });
 
   // RFC 4291 §2.2 (3): any IPv6 spelling may end in a dotted IPv4 address, not only `::ffff:a.b.c.d`.
+  it('without an error factory, refuses with a plain RangeError', () => {
+    expect(() => sharedAllowlist(['nope'])).toThrow(RangeError);
+  });
+
   it('understands an IPv6 entry with a dotted IPv4 tail in any valid IPv6 spelling', () => {
     expect(allowlist(['0:0:0:0:0:ffff:127.0.0.1'])('127.0.0.1')).toBe(true);
     const loopback4 = allowlist(['0:0:0:0:0:ffff:127.0.0.0/104']);
