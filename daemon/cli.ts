@@ -5,6 +5,7 @@
  * below gets it injected. Its own output goes to stdout/stderr; the daemon logs through pino.
  */
 import { parseArgs } from 'node:util';
+import { EasyMidiBackend } from '../adapters/midi/os-ports.js';
 import { configProblemsOf, formatConfig, loadConfig, type PerformiaConfig } from '../config/index.js';
 import { request, streamMessages } from './cli-client.js';
 import { Daemon } from './daemon.js';
@@ -35,6 +36,7 @@ commands:
   send TYPE [options]            publish one message through the API
   monitor [options]              follow the live message stream
   stats [options]                print the bus statistics
+  ports [options]                list MIDI ports and network MIDI sessions
 
 Run 'performia <command> --help' for a command's options.`,
   start: `usage: performia start [--config FILE]
@@ -57,6 +59,11 @@ Prints every message on the bus as it passes, one line each, until Ctrl-C.`,
   stats: `usage: performia stats [--json] [client options]
 
 Prints the bus statistics.`,
+  ports: `usage: performia ports [--json] [client options]
+
+Lists the MIDI ports the operating system offers, the configured ports with their state, and the
+network MIDI sessions, from the running daemon. Without a daemon, lists the OS ports only (and says why
+there are none).`,
   client: `client options:
   --url URL        the daemon's API (default $PERFORMIA_API_URL, else http://127.0.0.1:$PERFORMIA_API_PORT or 7070)
   --token TOKEN    bearer token (default $PERFORMIA_API_TOKEN)
@@ -254,12 +261,81 @@ async function stats(args: string[]): Promise<number> {
   return 0;
 }
 
+interface PortsAnswer {
+  available: boolean;
+  reason?: string;
+  inputs: string[];
+  outputs: string[];
+  configured: { id: string; direction: string; osName?: string; state: string; reason?: string }[];
+  network: {
+    listener?: { host: string; controlPort: number; dataPort: number; state: string };
+    sessions?: { id: string; peer: string; stage: string; latencyMs?: number }[];
+  };
+}
+
+/** The OS MIDI ports read here, when no daemon answers. */
+function localPorts(): PortsAnswer {
+  const backend = new EasyMidiBackend();
+  const reason = backend.unavailable();
+  if (reason !== undefined)
+    return { available: false, reason, inputs: [], outputs: [], configured: [], network: {} };
+  return {
+    available: true,
+    inputs: backend.inputs(),
+    outputs: backend.outputs(),
+    configured: [],
+    network: {},
+  };
+}
+
+async function ports(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...CLIENT_OPTIONS, json: { type: 'boolean' } } });
+  if (values.help) return done(`${HELP.ports}\n\n${HELP.client}`);
+  let answer: PortsAnswer;
+  let daemonUp = true;
+  try {
+    answer = (await request(clientTarget(values), 'GET', '/midi/ports')) as PortsAnswer;
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'PFM_ERR_CLI_REQUEST') throw e;
+    daemonUp = false;
+    answer = localPorts();
+  }
+  if (values.json) return done(JSON.stringify({ daemon: daemonUp, ...answer }, null, 2));
+  if (!daemonUp) out('(the daemon is not running: OS ports only, no network sessions)');
+  if (!answer.available) out(answer.reason ?? 'MIDI ports unavailable');
+  else {
+    out(`inputs:  ${answer.inputs.length === 0 ? '(none)' : ''}`);
+    for (const n of answer.inputs) out(`  ${n}`);
+    out(`outputs: ${answer.outputs.length === 0 ? '(none)' : ''}`);
+    for (const n of answer.outputs) out(`  ${n}`);
+  }
+  if (!daemonUp) return 0;
+  out('configured:');
+  for (const p of answer.configured) {
+    out(
+      `  ${p.id.padEnd(12)} ${p.direction.padEnd(4)} ${p.state.padEnd(12)} ${p.osName ?? ''}${p.reason && p.state !== 'open' ? `  (${p.reason})` : ''}`,
+    );
+  }
+  const l = answer.network.listener;
+  out(
+    l === undefined
+      ? 'network MIDI: off'
+      : `network MIDI: ${l.state} on ${l.host}:${l.controlPort} (data ${l.dataPort})`,
+  );
+  for (const s of answer.network.sessions ?? []) {
+    const latency = s.latencyMs === undefined ? '' : `  latency ${s.latencyMs.toFixed(2)} ms`;
+    out(`  ${s.id.padEnd(24)} ${s.stage.padEnd(8)} ${s.peer}${latency}`);
+  }
+  return 0;
+}
+
 const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   start,
   'check-config': checkConfig,
   send,
   monitor,
   stats,
+  ports,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -146,6 +146,11 @@ describe('the CLI', () => {
     const stats = await runCli(['stats'], env);
     expect(stats.code).toBe(0);
     expect(stats.stdout).toMatch(/published\s+1/);
+    const ports = await runCli(['ports'], env);
+    expect(ports.code).toBe(0);
+    expect(ports.stdout).toMatch(/network MIDI: bound on 127\.0\.0\.1:\d+ \(data \d+\)/);
+    expect(ports.stdout).toMatch(/virtual\s+in\s+/);
+    if (midiReason !== undefined) expect(ports.stdout).toContain(midiReason);
     d.proc.kill('SIGTERM');
     const mon = await monitor;
     expect(mon.stdout).toMatch(/HIGH\s+tempo_change api->broadcast \{"bpm":132\}/);
@@ -153,7 +158,7 @@ describe('the CLI', () => {
   });
 
   it('explains itself with --help, and refuses unknown commands', async () => {
-    for (const cmd of ['start', 'check-config', 'send', 'monitor', 'stats']) {
+    for (const cmd of ['start', 'check-config', 'send', 'monitor', 'stats', 'ports']) {
       const r = await runCli([cmd, '--help']);
       expect(r.code, cmd).toBe(0);
       expect(r.stdout, cmd).toContain(`usage: performia ${cmd}`);
@@ -164,5 +169,10 @@ describe('the CLI', () => {
     const down = await runCli(['stats'], { PERFORMIA_API_URL: 'http://127.0.0.1:9' });
     expect(down.code).toBe(1);
     expect(down.stderr).toContain('PFM_ERR_CLI_REQUEST');
+    // Without a daemon, `ports` lists what the OS offers itself (or why nothing).
+    const alone = await runCli(['ports'], { PERFORMIA_API_URL: 'http://127.0.0.1:9' });
+    expect(alone.code).toBe(0);
+    expect(alone.stdout).toContain('the daemon is not running');
+    if (midiReason !== undefined) expect(alone.stdout).toContain(midiReason);
   });
 });

@@ -128,10 +128,17 @@ export class RtpNetwork implements NetworkMidi {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.timer !== undefined) clearInterval(this.timer);
+    // Each BY handed to the OS before its socket closes (a close right after send can lose it).
+    const byes: Promise<void>[] = [];
     for (const s of [...this.byId.values()]) {
-      this.sendControl(s, { command: 'BY', token: s.token, ssrc: this.ssrc });
+      if (s.open && this.control !== undefined) {
+        const control = this.control;
+        const bytes = encodeSessionPacket({ command: 'BY', token: s.token, ssrc: this.ssrc });
+        byes.push(new Promise((resolve) => control.send(bytes, s.controlPort, s.address, () => resolve())));
+      }
       this.drop(s, 'closed', 'Performia stopped');
     }
+    await Promise.all(byes);
     for (const socket of [this.control, this.data]) {
       if (socket === undefined) continue;
       await new Promise<void>((resolve) => socket.close(() => resolve()));
