@@ -30,9 +30,19 @@ afterEach(async () => {
 
 const midiConfig = (midi: Record<string, unknown>): PerformiaConfig =>
   testConfig({ midi: { ports: { enabled: false }, network: { port: 0 }, ...midi } });
-const controlPort = (d: Daemon): number =>
-  (d.health().parts.find((p) => p.name === 'midi')?.details?.network as { listener: { controlPort: number } })
-    .listener.controlPort;
+/** The MIDI part's health details (fails the test when the part is missing). */
+function details(d: Daemon): Record<string, unknown> {
+  const part = d.health().parts.find((p) => p.name === 'midi');
+  if (part?.details === undefined) throw new Error('no MIDI part in /health');
+  return part.details;
+}
+interface NetworkView {
+  listener: { controlPort: number; state: string };
+  sessions: { lost: number; recovered: number }[];
+}
+const network = (d: Daemon): NetworkView => details(d).network as NetworkView;
+const controlPort = (d: Daemon): number => network(d).listener.controlPort;
+const sessionCount = (d: Daemon): number => network(d).sessions.length;
 const bytesAre = (bytes: number[]) => (m: { bytes: number[] }) => m.bytes.join() === bytes.join();
 const publish = (d: Daemon, m: Record<string, unknown>): void =>
   (d as unknown as { bus: { publish(m: unknown): void } }).bus.publish(m);
@@ -55,12 +65,7 @@ describe('MIDI through the API and the lifecycle', () => {
     ));
     const d = daemon;
     const synth = await peerIn(d, 'synth');
-    await until(
-      () =>
-        (d.health().parts.find((p) => p.name === 'midi')?.details?.network as { sessions: unknown[] })
-          .sessions.length === 1,
-      'session',
-    );
+    await until(() => sessionCount(d) === 1, 'session');
     publish(d, { type: 'play_chord', payload: { notes: [48, 55], velocity: 90, duration: 30, channel: 5 } });
     await synth.waitFor(bytesAre([0x94, 55, 90]));
     const res = await fetch(`${d.url}/midi/panic`, { method: 'POST' });
@@ -74,7 +79,7 @@ describe('MIDI through the API and the lifecycle', () => {
       [0xb4, 123, 0],
     ]);
     // The note offs the chord had scheduled 30 s ahead were cancelled with the panic.
-    const held = d.health().parts.find((p) => p.name === 'midi')?.details?.heldNotes;
+    const held = details(d).heldNotes;
     expect(held).toEqual([]);
     const metrics = await (await fetch(`${d.url}/metrics`)).text();
     expect(metrics).toMatch(/performia_midi_messages_out_total\{endpoint="network:synth"\} 6/);
@@ -87,16 +92,11 @@ describe('MIDI through the API and the lifecycle', () => {
     const d = daemon;
     await peerIn(d, 'laptop');
     const body = (await (await fetch(`${d.url}/midi/ports`)).json()) as Record<string, unknown>;
-    expect(body.configured).toEqual(
-      (d.health().parts.find((p) => p.name === 'midi')?.details?.ports as unknown[]) ?? [],
-    );
+    expect(body.configured).toEqual(details(d).ports);
     expect(typeof body.available).toBe('boolean');
     if (body.available === false) expect(body.reason).toMatch(/MIDI ports unavailable/);
     expect((body.network as { listener: { state: string } }).listener.state).toBe('bound');
-    await until(() => {
-      const n = d.health().parts.find((p) => p.name === 'midi')?.details?.network as { sessions: unknown[] };
-      return n.sessions.length === 1;
-    }, 'session listed');
+    await until(() => sessionCount(d) === 1, 'session listed');
   });
 
   it('stopping the daemon releases held notes on the sessions before they close', async () => {
@@ -105,12 +105,7 @@ describe('MIDI through the API and the lifecycle', () => {
     ));
     const d = daemon;
     const synth = await peerIn(d, 'synth');
-    await until(
-      () =>
-        (d.health().parts.find((p) => p.name === 'midi')?.details?.network as { sessions: unknown[] })
-          .sessions.length === 1,
-      'session',
-    );
+    await until(() => sessionCount(d) === 1, 'session');
     publish(d, { type: 'play_note', payload: { note: 70, velocity: 70, duration: 60, channel: 1 } });
     await synth.waitFor(bytesAre([0x90, 70, 70]));
     await d.stop();
@@ -134,12 +129,7 @@ describe('MIDI through the API and the lifecycle', () => {
     await daemon.start();
     const d = daemon;
     const keys = await peerIn(d, 'keys');
-    await until(
-      () =>
-        (d.health().parts.find((p) => p.name === 'midi')?.details?.network as { sessions: unknown[] })
-          .sessions.length === 1,
-      'session',
-    );
+    await until(() => sessionCount(d) === 1, 'session');
     await keys.send([0x90, 1, 1]);
     await until(() => got.some((m) => m.type === 'pad_old'), 'pad_old');
     next = midiConfig({
@@ -206,11 +196,7 @@ describe('MIDI through the API and the lifecycle', () => {
     );
     const kinds = got.filter((m) => m.type === 'midi_in').map((m) => (m.payload as { kind: string }).kind);
     expect(kinds).toEqual(['noteon', 'noteoff', 'cc']);
-    const session = (
-      daemon.health().parts.find((p) => p.name === 'midi')?.details?.network as {
-        sessions: { lost: number; recovered: number }[];
-      }
-    ).sessions[0];
+    const session = network(daemon).sessions[0];
     expect(session).toMatchObject({ lost: 1, recovered: 1 });
   });
 });
