@@ -259,6 +259,27 @@ export class Daemon {
     };
   }
 
+  /**
+   * Starts or stops one agent while the daemon runs (the API's `POST /agents/:id/start|stop`). Stopping
+   * twice or starting a running agent is a no-op; a start that fails leaves it `failed` with the reason.
+   */
+  async controlAgent(id: string, action: 'start' | 'stop'): Promise<PartInfo | undefined> {
+    const h = this.handles.find((x) => x.part.kind === 'agent' && x.part.name === id);
+    if (h === undefined) return undefined;
+    if (this.state === 'running') {
+      const state = h.startError === undefined ? h.part.health().state : 'failed';
+      if (action === 'stop' && state !== 'stopped' && state !== 'idle') {
+        await this.step(`agent ${id}`, this.config.daemon.stopTimeoutMs, () => h.part.stop());
+        this.logger.info({ agent: id }, 'agent stopped through the API');
+      } else if (action === 'start' && (state === 'stopped' || state === 'failed' || state === 'idle')) {
+        h.startError = undefined;
+        await this.startPart(h);
+        this.logger.info({ agent: id, ok: h.startError === undefined }, 'agent started through the API');
+      }
+    }
+    return this.partInfos().find((p) => p.name === id && p.kind === 'agent');
+  }
+
   /** How the bus stop went (after stop). */
   get busStopReport(): StopReport | undefined {
     return this.busReport;
@@ -311,6 +332,7 @@ export class Daemon {
         token: () => this.config.api.token,
         metrics: this.metrics.registry,
         stream: this.stream,
+        controlAgent: (id, action) => this.controlAgent(id, action),
       },
       cfg.api,
       this.logger.child({ component: 'api' }),

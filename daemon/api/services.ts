@@ -52,6 +52,11 @@ export interface ApiServices {
   token(): string;
   metrics: Registry;
   stream: StreamStats;
+  /**
+   * Starts or stops an agent at runtime (`POST /agents/:id/start|stop`); resolves with its state after,
+   * or undefined when there is no agent of that name.
+   */
+  controlAgent(id: string, action: 'start' | 'stop'): Promise<PartInfo | undefined>;
 }
 
 /** The states that count as trouble in /health. */

@@ -29,6 +29,8 @@ export interface MessageMap {
   transport: { state: 'start' | 'stop' | 'continue'; position: number };
   chord_change: { chord: string; bar: number; at: BusTime };
   tempo_change: { bpm: number };
+  /** A new chord progression for the conductor, one chord symbol per bar, from the next bar on. */
+  progression_change: { chords: string[] };
   pitch_detected: { hz: number; midi: number; cents: number; confidence: number };
   onset_detected: { at: BusTime; strength: number };
   play_note: { note: number; velocity: number; duration: number; channel: number; at?: BusTime };
@@ -62,6 +64,7 @@ export const DEFAULT_PRIORITY: { readonly [K in MessageType]: Priority } = {
   transport: Priority.CRITICAL,
   chord_change: Priority.HIGH,
   tempo_change: Priority.HIGH,
+  progression_change: Priority.HIGH,
   pitch_detected: Priority.CRITICAL,
   onset_detected: Priority.CRITICAL,
   play_note: Priority.NORMAL,

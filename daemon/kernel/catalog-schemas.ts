@@ -33,6 +33,10 @@ export const PAYLOAD_SCHEMAS = {
     open,
   ),
   tempo_change: Type.Object({ bpm: Type.Number({ exclusiveMinimum: 0, maximum: 999 }) }, open),
+  progression_change: Type.Object(
+    { chords: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { minItems: 1, maxItems: 256 }) },
+    open,
+  ),
   pitch_detected: Type.Object(
     { hz: Num, midi: Num, cents: Num, confidence: Type.Number({ minimum: 0, maximum: 1 }) },
     open,
