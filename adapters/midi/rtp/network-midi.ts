@@ -396,6 +396,13 @@ export class RtpNetwork implements NetworkMidi {
         this.drop(s, 'lost', `no packet for ${Math.round((now - s.stats.lastSeen) / 1000)} s`);
         continue;
       }
+      // A peer silent for half the timeout is asked for a clock sync (CK0): a live one answers (CK1),
+      // whichever side invited, so a quiet but healthy session is not dropped.
+      const quiet = now - s.stats.lastSeen;
+      if (s.open && quiet > this.settings.timeoutMs / 2 && now - s.lastProbe > this.settings.timeoutMs / 4) {
+        s.lastProbe = now;
+        this.startClockSync(s);
+      }
       const last = s.lastReceived;
       if (s.open && last !== undefined && s.acked !== last) {
         s.acked = last;

@@ -47,6 +47,8 @@ export class Session {
   private readonly notes = new ReceiverNotes();
   /** Bus time of the last CK answered, against a peer that floods them. */
   lastClockAnswer = Number.NEGATIVE_INFINITY;
+  /** Bus time of the last CK0 we sent to a silent peer to learn whether it is still there. */
+  lastProbe = Number.NEGATIVE_INFINITY;
   /** Bus time the last RS was sent, and the sequence it acknowledged. */
   acked: number | undefined;
 

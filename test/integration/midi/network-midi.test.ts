@@ -216,6 +216,9 @@ describe('network MIDI with the rtpmidi package as the peer', () => {
       reason: expect.stringMatching(/no packet for/),
     });
     await synth.waitFor(bytesAre([0x89, 38, 0]));
+    // The synth said nothing all this while, yet answers the clock-sync probe: it stays.
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(network(d).sessions.map((s) => s.id)).toEqual(['network:synth']);
   });
 
   it('follows the clock a peer sends: tempo_change and transport', async () => {
