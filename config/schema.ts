@@ -4,6 +4,7 @@
  */
 import Type from 'typebox';
 import Value from 'typebox/value';
+import { AgentsSchema } from './agents-schema.js';
 import { deepFreeze } from './deep-freeze.js';
 import { MidiSchema } from './midi-schema.js';
 import { OscSchema } from './osc-schema.js';
@@ -161,7 +162,15 @@ const DaemonSchema = Type.Object(
 
 /** The whole configuration of the daemon. */
 export const ConfigSchema = Type.Object(
-  { api: ApiSchema, bus: BusSchema, osc: OscSchema, midi: MidiSchema, log: LogSchema, daemon: DaemonSchema },
+  {
+    api: ApiSchema,
+    bus: BusSchema,
+    osc: OscSchema,
+    midi: MidiSchema,
+    agents: AgentsSchema,
+    log: LogSchema,
+    daemon: DaemonSchema,
+  },
   { ...closed, default: {}, description: 'Performia configuration.' },
 );
 

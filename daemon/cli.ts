@@ -243,7 +243,7 @@ async function stats(args: string[]): Promise<number> {
   const s = (await request(clientTarget(values), 'GET', '/stats')) as Record<string, unknown>;
   if (values.json) return done(JSON.stringify(s, null, 2));
   const lat = s.deliveryLatencyUs as { p50: number; p99: number; max: number };
-  out(`state       ${String(s.state)}`);
+  out(`state         ${String(s.state)}`);
   for (const k of [
     'published',
     'delivered',
@@ -255,9 +255,9 @@ async function stats(args: string[]): Promise<number> {
     'handlerErrors',
     'slowHandlers',
   ]) {
-    out(`${k.padEnd(12)}${String(s[k])}`);
+    out(`${k.padEnd(14)}${String(s[k])}`);
   }
-  out(`latency     p50 ${lat.p50} µs, p99 ${lat.p99} µs, max ${lat.max} µs`);
+  out(`latency       p50 ${lat.p50} µs, p99 ${lat.p99} µs, max ${lat.max} µs`);
   return 0;
 }
 

@@ -18,6 +18,7 @@ import {
   ApiRateLimitedError,
   ApiUnauthorizedError,
 } from '../kernel/errors.js';
+import { bandRoutes } from './routes/band.js';
 import { messageRoutes } from './routes/messages.js';
 import { midiRoutes } from './routes/midi.js';
 import { statusRoutes } from './routes/status.js';
@@ -134,6 +135,7 @@ export async function createApi(services: ApiServices, settings: ApiSettings, lo
   await app.register(statusRoutes, { services });
   await app.register(messageRoutes, { services, routeOptions: mutating });
   await app.register(midiRoutes, { services, routeOptions: mutating });
+  await app.register(bandRoutes, { services, routeOptions: mutating });
   await app.register(streamRoutes, { services, maxBufferedBytes: settings.stream.maxBufferedBytes });
   return app;
 }

@@ -210,6 +210,41 @@ export const MidiConfigError = define<[reason: string]>()(
   400,
 );
 
+/** An audio output device cannot be opened (none on the machine, a device id not found, the device busy). */
+export const AudioDeviceError = define<[sink: string, reason: string]>()(
+  'PFM_ERR_AUDIO_DEVICE',
+  'Audio output %s cannot be opened: %s',
+  503,
+);
+
+/** An offline render failed (bad render options, or the engine failed while rendering). */
+export const AudioRenderError = define<[reason: string]>()(
+  'PFM_ERR_AUDIO_RENDER',
+  'Offline audio render failed: %s',
+  500,
+);
+
+/** A WAV file cannot be written or read (I/O, or not a WAV file this project reads). */
+export const AudioFileError = define<[file: string, reason: string]>()(
+  'PFM_ERR_AUDIO_FILE',
+  'WAV file %s: %s',
+  400,
+);
+
+/** A chord symbol that cannot be read (config, `PUT /progression`, `progression_change`). */
+export const AgentChordError = define<[symbol: string, reason: string]>()(
+  'PFM_ERR_AGENT_CHORD',
+  'Invalid chord symbol "%s": %s',
+  400,
+);
+
+/** An agent setting that cannot work (a tempo out of range, an empty progression, a register too narrow). */
+export const AgentConfigError = define<[reason: string]>()(
+  'PFM_ERR_AGENT_CONFIG',
+  'Invalid agent setting: %s',
+  400,
+);
+
 /** All error constructors by code: the list README's error table is checked against. */
 export const ERRORS = {
   PFM_ERR_BUS_INVALID_MESSAGE: BusInvalidMessageError,
@@ -240,6 +275,11 @@ export const ERRORS = {
   PFM_ERR_MIDI_SESSION: MidiSessionError,
   PFM_ERR_MIDI_SEND: MidiSendError,
   PFM_ERR_MIDI_CONFIG: MidiConfigError,
+  PFM_ERR_AUDIO_DEVICE: AudioDeviceError,
+  PFM_ERR_AUDIO_RENDER: AudioRenderError,
+  PFM_ERR_AUDIO_FILE: AudioFileError,
+  PFM_ERR_AGENT_CHORD: AgentChordError,
+  PFM_ERR_AGENT_CONFIG: AgentConfigError,
   PFM_ERR_CLI_REQUEST: CliRequestError,
 } as const;
 

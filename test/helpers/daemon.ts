@@ -15,6 +15,8 @@ export function testConfig(overrides: Record<string, Record<string, unknown>> = 
     // OS MIDI ports off (tests of them enable them): on a machine without ALSA they would make every
     // daemon degraded. Network MIDI on a free pair of ports.
     midi: { ports: { enabled: false }, network: { port: 0 } },
+    // The band off (its tests turn it on): a test daemon plays nothing unless asked.
+    agents: { enabled: false },
     log: { level: 'debug', pretty: 'never' },
   };
   for (const [k, v] of Object.entries(overrides)) base[k] = { ...(base[k] ?? {}), ...v };

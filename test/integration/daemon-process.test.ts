@@ -61,8 +61,9 @@ describe('the daemon as a process', () => {
     expect(await d.exited).toBe(0);
     const drained = d.lines.find((l) => l.msg === 'bus drained') as Record<string, number>;
     expect(drained).toBeDefined();
-    expect(drained.published).toBe(300);
-    expect(drained.delivered).toBe(300);
+    // The 300 plus what the band played meanwhile (it runs on the embedded default): all delivered.
+    expect(drained.published).toBeGreaterThanOrEqual(300);
+    expect(drained.delivered).toBe(drained.published);
     expect(drained.discarded).toBe(0);
     expect(d.lines.some((l) => l.msg === 'performia stopped')).toBe(true);
   });
@@ -145,7 +146,8 @@ describe('the CLI', () => {
     expect(bad.stderr).toContain('PFM_ERR_API_BAD_REQUEST');
     const stats = await runCli(['stats'], env);
     expect(stats.code).toBe(0);
-    expect(stats.stdout).toMatch(/published\s+1/);
+    expect(stats.stdout).toMatch(/published\s+\d+/);
+    expect(stats.stdout).toMatch(/handlerErrors\s+0/);
     const ports = await runCli(['ports'], env);
     expect(ports.code).toBe(0);
     expect(ports.stdout).toMatch(/network MIDI: bound on 127\.0\.0\.1:\d+ \(data \d+\)/);

@@ -123,6 +123,31 @@ describe('config schema and embedded default', () => {
           out: { to: [], bpm: 120, mode: 'transport' },
         },
       },
+      agents: {
+        enabled: true,
+        conductor: {
+          enabled: true,
+          bpm: 120,
+          timeSignature: [4, 4],
+          progression: ['C', 'Am', 'F', 'G'],
+          lookaheadMs: 100,
+          autoStart: true,
+        },
+        bass: { enabled: true, channel: 2, velocity: 96, pattern: 'root', gate: 0.9 },
+        drums: {
+          enabled: true,
+          velocity: 90,
+          accentVelocity: 120,
+          swing: 0,
+          patterns: {
+            '4/4': { kick: 'X...x...', snare: '..X...X.', hat: 'xxxxxxxx' },
+            '3/4': { kick: 'X.....', snare: '..x.x.', hat: 'xxxxxx' },
+            '6/8': { kick: 'X.....', snare: '...X..', hat: 'xxxxxx' },
+          },
+        },
+        harmony: { enabled: true, channel: 3, velocity: 70, register: [52, 76], voices: 4, gate: 0.95 },
+        analytics: { enabled: true, intervalMs: 5000 },
+      },
       log: { level: 'info', pretty: 'auto' },
       daemon: { stopTimeoutMs: 10000, watchdog: true },
     });
