@@ -92,7 +92,7 @@ describe('conductor: the beat', () => {
     expect(band.of('beat_event').map((m) => m.payload.at)).toEqual([200, 700, 1200, 1700, 2200, 2700]);
     expect(conductor.health().details).toMatchObject({
       errors: 2,
-      lastError: 'handler of tempo_change: tempo NaN BPM is outside 20..400',
+      lastError: 'handler of tempo_change: Invalid agent setting: tempo NaN BPM is outside 20..400',
     });
   });
 });
