@@ -86,13 +86,28 @@ export class Conductor extends Agent<ConductorConfig> {
   protected subscriptions(): readonly Subscription[] {
     return [
       on('tempo_change', (m) => this.setTempo(m.payload.bpm)),
-      on('transport', (m) => this.transport(m.payload.state, m.payload.position)),
+      // Its own announcement (autoStart) is already in effect.
+      on('transport', (m) => {
+        if (m.from !== this.id) this.transport(m.payload.state, m.payload.position);
+      }),
       on(PROGRESSION_CHANGE, (m) => this.setProgression(chordsOf(m.payload))),
     ];
   }
 
+  /**
+   * autoStart: plays, and says so with a `transport` start whose `at` is the first beat's time, so the
+   * other parts (the MIDI clock out) start with it.
+   */
   protected override onStart(): void {
-    if (this.config.autoStart) this.transport('start', 0);
+    if (!this.config.autoStart) return;
+    this.transport('start', 0);
+    const at = this.timeOf(this.nextBeat);
+    this.publish({
+      type: 'transport',
+      payload: { state: 'start', position: 0 },
+      priority: Priority.CRITICAL,
+      at,
+    });
   }
 
   protected override onStop(): void {

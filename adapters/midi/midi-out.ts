@@ -113,7 +113,7 @@ export class MidiOut {
       this.bus.subscribe('panic', (m) => this.panic(m.payload.reason ?? 'panic message'), {
         name: 'midi:panic',
       }),
-      this.bus.subscribe('transport', (m) => this.transport(m.payload.state, m.payload.position), {
+      this.bus.subscribe('transport', (m) => this.transport(m.payload.state, m.payload.position, m.at), {
         name: 'midi:transport',
       }),
       this.bus.subscribe('tempo_change', (m) => this.clock?.setTempo(m.payload.bpm), { name: 'midi:tempo' }),
@@ -280,7 +280,8 @@ export class MidiOut {
       if (key.startsWith(`${endpoint}|`)) this.noteOrigin.delete(key);
   }
 
-  private transport(state: 'start' | 'stop' | 'continue', position: number): void {
+  /** Stop silences; with the clock out following the transport, start and continue at `at` (or now). */
+  private transport(state: 'start' | 'stop' | 'continue', position: number, at?: number): void {
     if (state === 'stop') this.panic('transport stop');
     const clock = this.clock;
     if (clock === undefined || this.clockOut.mode !== 'transport') return;
@@ -289,11 +290,11 @@ export class MidiOut {
       return;
     }
     if (clock.running) return;
-    if (state === 'start') clock.start();
+    if (state === 'start') clock.start(at);
     else {
       // Song position is in MIDI beats (sixteenths); the transport's position is in beats.
       clock.songPosition(Math.max(0, Math.round(position * 4)));
-      clock.continue();
+      clock.continue(at);
     }
   }
 }

@@ -262,6 +262,20 @@ describe('conductor: transport', () => {
     expect(band.of('beat_event').at(-1)!.payload).toEqual({ beat: 1, bar: 2, bpm: 120, at: 5_200 });
   });
 
+  it('with autoStart, announces the start as a transport message timed on the first beat, once', async () => {
+    band = await new Band(1_000).start();
+    const conductor = new Conductor(conductorConfig({ bpm: 120, lookaheadMs: 100 }), band.context);
+    await conductor.start();
+    await band.runTo(3_000);
+    const starts = band.of('transport');
+    expect(starts.map((m) => [m.payload, m.at, m.priority])).toEqual([
+      [{ state: 'start', position: 0 }, 1_200, Priority.CRITICAL],
+    ]);
+    // Its own announcement does not restart it: the beats run on from the first.
+    expect(band.of('beat_event')[0]!.payload.at).toBe(1_200);
+    expect(band.of('beat_event').map((m) => m.payload.beat)).toEqual([1, 2, 3, 4]);
+  });
+
   it('waits for a transport start without autoStart, and starts from a position', async () => {
     band = await new Band(0).start();
     const conductor = new Conductor(conductorConfig({ bpm: 120, autoStart: false }), band.context);
