@@ -1,171 +1,137 @@
 /**
- * `npm start` until the daemon exists (issue #3): the seed's five-agent demo on the real bus.
+ * `npm run demo` (issue #8): the real band — the conductor, bass, drums, harmony and analytics agents
+ * of `agents/`, on the real bus and scheduler — for a few bars, with a readable transcript of who played
+ * what on which beat, and the bus and analytics figures at the end, like the seed's demo. It is heard
+ * through the default audio device where there is one (the audio adapter, when it is part of the
+ * daemon's parts); otherwise the transcript is the whole show.
  *
- * A conductor keeps a drift-free beat (an absolute schedule on the bus clock, never chained intervals)
- * and publishes `beat_event` (CRITICAL) and `chord_change` (HIGH); bass, drums and harmony answer with
- * `play_*` messages (NORMAL) carrying the target time `at`; analytics watches everything (`'*'`) and
- * reports latency. Nothing is played yet: the audio and MIDI adapters come with later issues.
- *
- * Usage: `node dist/daemon/demo.js [--bars N] [--bpm B]` (N = 0 runs until Ctrl-C).
+ * Usage: `node dist/daemon/demo.js [--bars N] [--bpm B] [--quiet]` (N = 0 runs until Ctrl-C).
  */
 import { parseArgs } from 'node:util';
-import { type AnyMessage, MessageBus, Priority, systemClock } from './bus/index.js';
-
-const PROGRESSION = ['C', 'Am', 'F', 'G'] as const;
-const ROOTS: Record<string, number> = { C: 36, Am: 45, F: 41, G: 43 };
-const VOICINGS: Record<string, number[]> = {
-  C: [60, 64, 67],
-  Am: [57, 60, 64],
-  F: [53, 57, 60],
-  G: [55, 59, 62],
-};
-const LOOKAHEAD_MS = 50;
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { validateConfig } from '../config/index.js';
+import { type AnyMessage, MessageBus, systemClock } from './bus/index.js';
+import type { Part, PartContext } from './kernel/part.js';
+import { Scheduler } from './kernel/scheduler.js';
+import { demoParts } from './parts.js';
 
 const { values } = parseArgs({
-  options: { bars: { type: 'string', default: '4' }, bpm: { type: 'string', default: '120' } },
+  options: {
+    bars: { type: 'string', default: '4' },
+    bpm: { type: 'string', default: '120' },
+    quiet: { type: 'boolean', default: false },
+  },
 });
 const bars = Number(values.bars);
 const bpm = Number(values.bpm);
-if (!Number.isInteger(bars) || bars < 0 || !(bpm >= 20 && bpm <= 300)) {
-  console.error('usage: demo [--bars N (integer >= 0, 0 = forever)] [--bpm 20..300]');
+if (!Number.isInteger(bars) || bars < 0 || !(bpm >= 20 && bpm <= 400)) {
+  console.error('usage: demo [--bars N (integer >= 0, 0 = forever)] [--bpm 20..400] [--quiet]');
   process.exit(2);
 }
 
-const bus = new MessageBus();
+const config = validateConfig({
+  agents: { conductor: { bpm, autoStart: true }, analytics: { intervalMs: 1_000 } },
+  log: { level: 'warn' },
+});
 const say = (who: string, text: string): void => {
   console.log(`${who.padEnd(10)} ${text}`);
 };
+// Warnings (no audio device, …) go to stderr: the transcript stays readable.
+const logger = pino({ level: 'warn', base: null }, pino.destination(2));
+// The bus's own warnings at error only: the first handler calls run cold (JIT) and would be "slow".
+const bus = new MessageBus({ ...config.bus, logger: logger.child({ component: 'bus', level: 'error' }) });
+const scheduler = new Scheduler({ clock: systemClock });
+const ctx: PartContext = { bus, config, logger, scheduler, metrics: new Registry() };
+const parts: Part[] = demoParts.flatMap((f) => f(ctx));
 
-// Bass: the chord's root on every downbeat. Chords arrive a beat ahead (HIGH) and beats are CRITICAL,
-// so the bass files chords by bar rather than trusting arrival order.
-const chordOfBar = new Map<number, string>();
-bus.subscribe(
-  'chord_change',
-  (m) => {
-    chordOfBar.set(m.payload.bar, m.payload.chord);
-  },
-  { agent: 'bass' },
-);
-bus.subscribe(
-  'beat_event',
-  (m) => {
-    if (m.payload.beat !== 1) return;
-    const chord = chordOfBar.get(m.payload.bar) ?? 'C';
-    chordOfBar.delete(m.payload.bar);
-    const note = ROOTS[chord] ?? 36;
-    bus.publish({
-      type: 'play_note',
-      from: 'bass',
-      payload: { note, velocity: 100, duration: 0.45, channel: 2, at: m.payload.at },
-    });
-    say('bass', `bar ${m.payload.bar}: root ${note} of ${chord}`);
-  },
-  { agent: 'bass' },
-);
-
-// Drums: kick on 1 and 3, snare on 2 and 4, hi-hat always.
-bus.subscribe(
-  'beat_event',
-  (m) => {
-    const hits = m.payload.beat % 2 === 1 ? ['kick', 'hihat'] : ['snare', 'hihat'];
-    bus.publish({ type: 'play_drums', from: 'drums', payload: { hits, velocity: 96, at: m.payload.at } });
-    say('drums', `beat ${m.payload.beat}: ${hits.join(' + ')}`);
-  },
-  { agent: 'drums' },
-);
-
-// Harmony: a close voicing of each new chord.
-bus.subscribe(
-  'chord_change',
-  (m) => {
-    const notes = VOICINGS[m.payload.chord] ?? [60, 64, 67];
-    bus.publish({
-      type: 'play_chord',
-      from: 'harmony',
-      payload: { notes, velocity: 70, duration: 1.9, channel: 3, at: m.payload.at },
-    });
-    say('harmony', `voicing ${m.payload.chord}: ${notes.join(' ')}`);
-  },
-  { agent: 'harmony' },
-);
-
-// Analytics: observes every message and measures publish-to-handler latency.
-const latencies: number[] = [];
-const counts = new Map<string, number>();
-bus.subscribe(
-  '*',
-  (m: AnyMessage) => {
-    latencies.push(systemClock() - m.timestamp);
-    counts.set(m.type, (counts.get(m.type) ?? 0) + 1);
-  },
-  { name: 'analytics' },
-);
-
-// Conductor: beats published LOOKAHEAD_MS ahead of their time, on an absolute schedule.
-const beatMs = 60_000 / bpm;
-const origin = systemClock() + LOOKAHEAD_MS;
-let beatIndex = 0;
-let timer: NodeJS.Timeout | undefined;
-const totalBeats = bars === 0 ? Number.POSITIVE_INFINITY : bars * 4;
-const tick = (): void => {
-  const at = origin + beatIndex * beatMs;
-  const beat = (beatIndex % 4) + 1;
-  const bar = Math.floor(beatIndex / 4) + 1;
-  // The chord of a bar is announced a beat ahead (on the previous bar's last beat), at its downbeat.
-  const announce = beatIndex === 0 ? bar : beat === 4 && beatIndex + 1 < totalBeats ? bar + 1 : 0;
-  if (announce > 0) {
-    const name = PROGRESSION[(announce - 1) % PROGRESSION.length] ?? 'C';
-    const downbeat = origin + (announce - 1) * 4 * beatMs;
-    bus.publish({
-      type: 'chord_change',
-      from: 'conductor',
-      payload: { chord: name, bar: announce, at: downbeat },
-    });
-    say('conductor', `bar ${announce}: chord ${name}`);
-  }
-  bus.publish({
-    type: 'beat_event',
-    from: 'conductor',
-    priority: Priority.CRITICAL,
-    payload: { beat, bar, bpm, at },
-  });
-  beatIndex++;
-  if (beatIndex >= totalBeats) {
-    setTimeout(() => void finish(), beatMs);
-    return;
-  }
-  // Re-arm against the absolute schedule: lateness of one tick never accumulates.
-  timer = setTimeout(tick, Math.max(0, origin + beatIndex * beatMs - LOOKAHEAD_MS - systemClock()));
+// The transcript: what the band plays, beat by beat, from a '*' observer like any other client.
+let bar = 0;
+let beatAt = 0;
+const when = (m: AnyMessage): string => {
+  const at = (m.payload as { at?: number }).at ?? m.at;
+  if (at === undefined || beatAt === 0) return '';
+  const offset = (at - beatAt) / (60_000 / bpm);
+  return offset > 0.01 ? ` (+${offset.toFixed(2)} beat)` : '';
 };
+bus.subscribe('*', (m) => {
+  if (values.quiet) return;
+  const p = m.payload as Record<string, unknown>;
+  switch (m.type) {
+    case 'chord_change':
+      say('conductor', `bar ${p.bar}: chord ${p.chord}`);
+      return;
+    case 'beat_event':
+      bar = p.bar as number;
+      beatAt = p.at as number;
+      say('conductor', `bar ${bar} beat ${p.beat} at ${p.bpm} BPM`);
+      return;
+    case 'play_note':
+      say(m.from, `note ${p.note} vel ${p.velocity} for ${(p.duration as number).toFixed(2)} s${when(m)}`);
+      return;
+    case 'play_chord':
+      say(m.from, `chord ${(p.notes as number[]).join(' ')} vel ${p.velocity}${when(m)}`);
+      return;
+    case 'play_drums':
+      say(m.from, `${(p.hits as string[]).join(' + ')} vel ${p.velocity}${when(m)}`);
+      return;
+  }
+});
 
 let finishing = false;
 async function finish(): Promise<void> {
   if (finishing) return;
   finishing = true;
-  if (timer !== undefined) clearTimeout(timer);
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const pick = (q: number): string =>
-    ((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0) * 1000).toFixed(1);
-  bus.publish({
-    type: 'analytics_report',
-    from: 'analytics',
-    payload: { observed: latencies.length, p50Us: Number(pick(0.5)), maxUs: Number(pick(1)) },
-  });
+  // Agents first (no new notes), then a beat for the last ones to ring, then the outputs.
+  for (const part of parts.filter((p) => p.kind === 'agent').reverse()) await part.stop();
+  await new Promise((r) => setTimeout(r, 60_000 / bpm));
+  for (const part of parts.filter((p) => p.kind === 'adapter').reverse()) await part.stop();
   await bus.stop();
+  scheduler.stop();
   const s = bus.getStats();
-  say(
-    'analytics',
-    `observed ${latencies.length} messages: ${[...counts].map(([t, n]) => `${t} ${n}`).join(', ')}`,
-  );
-  say('analytics', `publish -> handler latency p50 ${pick(0.5)} µs, max ${pick(1)} µs`);
+  const analytics = parts.find((p) => p.name === 'analytics')?.health().details?.lastReport as
+    | Record<string, unknown>
+    | undefined;
+  if (analytics !== undefined) {
+    const totals = analytics.totals as Record<string, number>;
+    const latency = analytics.latencyMs as { p50: number; p99: number; max: number };
+    say(
+      'analytics',
+      `observed ${Object.values(totals).reduce((a, b) => a + b, 0)} messages: ${Object.entries(totals)
+        .map(([t, n]) => `${t} ${n}`)
+        .join(', ')}`,
+    );
+    say(
+      'analytics',
+      `publish -> handler latency (last second) p50 ${latency.p50.toFixed(3)} ms, p99 ${latency.p99.toFixed(3)} ms, max ${latency.max.toFixed(3)} ms`,
+    );
+  }
   say(
     'bus',
     `published ${s.published}, delivered ${s.delivered}, refused ${s.refused}, evicted ${s.evicted}, handler errors ${s.handlerErrors}`,
   );
+  say('bus', `delivery latency p50 ${s.deliveryLatencyUs.p50} µs, p99 ${s.deliveryLatencyUs.p99} µs`);
+  for (const p of parts) {
+    const h = p.health();
+    if (h.state !== 'stopped') say(p.name, `${h.state}${h.reason ? `: ${h.reason}` : ''}`);
+  }
 }
 
 process.once('SIGINT', () => void finish());
 process.once('SIGTERM', () => void finish());
 await bus.start();
 say('conductor', `${bpm} BPM, ${bars === 0 ? 'until Ctrl-C' : `${bars} bars`}`);
-tick();
+for (const p of parts.filter((x) => x.kind === 'adapter')) await p.start();
+for (const p of parts.filter((x) => x.kind === 'agent')) await p.start();
+for (const p of parts) {
+  const h = p.health();
+  if (h.state === 'degraded') say(p.name, `degraded: ${h.reason}`);
+}
+if (bars > 0) {
+  const beats = bars * config.agents.conductor.timeSignature[0];
+  // The first beat comes 2 × lookahead after the start; each is published a lookahead ahead: stop
+  // just before the beat after the last bar would be published.
+  const { lookaheadMs } = config.agents.conductor;
+  const end = systemClock() + lookaheadMs + (beats - 0.5) * (60_000 / bpm);
+  scheduler.at(end, () => void finish());
+}

@@ -9,3 +9,6 @@ import { agentParts } from '../agents/index.js';
 import type { PartFactory } from './kernel/part.js';
 
 export const defaultParts: PartFactory[] = [oscParts, midiParts, agentParts];
+
+/** What `npm run demo` and `performia render` build: the band and the audio output, no gateway. */
+export const demoParts: PartFactory[] = [agentParts];
