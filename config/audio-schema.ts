@@ -9,6 +9,14 @@ const closed = { additionalProperties: false } as const;
 /** The instruments a channel can be played by (adapters/audio/instruments.ts). */
 const INSTRUMENTS = ['bass', 'pad', 'lead', 'kit'] as const;
 
+/** One optional key per MIDI channel, so a channel out of range is an unknown key (config/problems.ts). */
+const CHANNEL_INSTRUMENTS = Object.fromEntries(
+  Array.from({ length: 16 }, (_, i) => [
+    String(i + 1),
+    Type.Optional(Type.Enum(INSTRUMENTS, { description: `The instrument of channel ${i + 1}.` })),
+  ]),
+);
+
 const ClockSchema = Type.Object(
   {
     syncIntervalMs: Type.Integer({
@@ -97,15 +105,12 @@ export const AudioSchema = Type.Object(
       description:
         'Voices (a note of a chord, a drum hit) scheduled or sounding at once, at most; beyond it a voice is dropped and counted.',
     }),
-    instruments: Type.Record(
-      Type.String({ pattern: '^([1-9]|1[0-6])$' }),
-      Type.Enum(INSTRUMENTS, { description: 'The instrument of that channel.' }),
-      {
-        default: { '2': 'bass', '3': 'pad' },
-        description:
-          'Instrument by MIDI channel (1..16) for play_note and play_chord: bass, pad, lead, or kit (General MIDI drum notes).',
-      },
-    ),
+    instruments: Type.Object(CHANNEL_INSTRUMENTS, {
+      ...closed,
+      default: { '2': 'bass', '3': 'pad' },
+      description:
+        'Instrument by MIDI channel (keys 1..16) for play_note and play_chord: bass, pad, lead, or kit (General MIDI drum notes).',
+    }),
     otherChannels: Type.Enum(INSTRUMENTS, {
       default: 'lead',
       description: 'Instrument of a channel not in `instruments`.',

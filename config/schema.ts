@@ -5,6 +5,7 @@
 import Type from 'typebox';
 import Value from 'typebox/value';
 import { AgentsSchema } from './agents-schema.js';
+import { AudioSchema } from './audio-schema.js';
 import { deepFreeze } from './deep-freeze.js';
 import { MidiSchema } from './midi-schema.js';
 import { OscSchema } from './osc-schema.js';
@@ -167,6 +168,7 @@ export const ConfigSchema = Type.Object(
     bus: BusSchema,
     osc: OscSchema,
     midi: MidiSchema,
+    audio: AudioSchema,
     agents: AgentsSchema,
     log: LogSchema,
     daemon: DaemonSchema,

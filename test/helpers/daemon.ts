@@ -17,6 +17,7 @@ export function testConfig(overrides: Record<string, Record<string, unknown>> = 
     midi: { ports: { enabled: false }, network: { port: 0 } },
     // The band off (its tests turn it on): a test daemon plays nothing unless asked.
     agents: { enabled: false },
+    audio: { enabled: false },
     log: { level: 'debug', pretty: 'never' },
   };
   for (const [k, v] of Object.entries(overrides)) base[k] = { ...(base[k] ?? {}), ...v };

@@ -123,6 +123,20 @@ describe('config schema and embedded default', () => {
           out: { to: [], bpm: 120, mode: 'transport' },
         },
       },
+      audio: {
+        enabled: true,
+        sinkId: 'default',
+        latencyHint: 'balanced',
+        onMissingDevice: 'fallback',
+        retryMs: 10000,
+        isolation: 'auto',
+        masterGain: 0.5,
+        maxVoices: 256,
+        instruments: { '2': 'bass', '3': 'pad' },
+        otherChannels: 'lead',
+        seed: 1,
+        clock: { syncIntervalMs: 500, windowMs: 60000, slewMs: 1000, stepMs: 10 },
+      },
       agents: {
         enabled: true,
         conductor: {
