@@ -35,6 +35,9 @@ const CONFIG = `api:
   rateLimit: { max: 100000000, timeWindowMs: 1000 }
 osc:
   listen: { host: 127.0.0.1, port: 0 }
+midi: { enabled: false }
+agents: { enabled: false }
+audio: { enabled: false }
 log: { level: info, pretty: never }
 `;
 

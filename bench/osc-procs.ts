@@ -150,7 +150,8 @@ export function closeSocket(socket: Socket | undefined): Promise<void> {
 /**
  * The daemon config of the relay figures: `/relay ,i seq` in → bus message `relay { seq }` (NORMAL) →
  * `/relay ,i seq` out to 127.0.0.1:sinkPort over UDP. A bus queue far above any backlog of a run, so
- * the bus never evicts or refuses; logs at info (nothing per message).
+ * the bus never evicts or refuses; logs at info (nothing per message). The gateway alone: no MIDI, no
+ * band, no audio (the band's scheduled events would busy-wait the scheduler under the relay).
  */
 export function relayConfig(sinkPort: number): string {
   return `api:
@@ -167,6 +168,9 @@ osc:
     sink: { host: 127.0.0.1, port: ${sinkPort}, protocol: udp }
   outputs:
     - { type: relay, target: sink, address: /relay, args: [{ type: i, from: seq }] }
+midi: { enabled: false }
+agents: { enabled: false }
+audio: { enabled: false }
 log: { level: info, pretty: never }
 `;
 }

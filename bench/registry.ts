@@ -9,6 +9,8 @@ export const groups: Readonly<Record<string, GroupLoader>> = {
   api: async () => (await import('./api.js')).figures,
   daemon: async () => (await import('./daemon.js')).figures,
   osc: async () => (await import('./osc.js')).figures,
+  clock: async () => (await import('./clock.js')).figures,
+  midi: async () => (await import('./midi.js')).figures,
 };
 
 /** The figures of the given groups, in registry order within each group. */

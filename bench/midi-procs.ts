@@ -1,0 +1,253 @@
+/**
+ * Processes of the midi group's relay figure: the real daemon (dist/daemon/cli.js, through api-child.ts)
+ * with MIDI thru between network sessions, and the receiving peer child (midi-child.ts, forked with
+ * IPC). Everything binds 127.0.0.1 (free ports); every wait has a deadline; a child still running when
+ * the worker exits is killed, and the peer child exits by itself when the worker goes away.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import {
+  type Child,
+  daemonUrl,
+  get,
+  jsonLine,
+  killAll,
+  spawnDaemon,
+  stop,
+  tempDir,
+  track,
+} from './api-child.js';
+import { CHILD_TIMEOUT_MS, closeSocket, connectUdp, udpSocket } from './osc-procs.js';
+import { sharedNow } from './rtpmidi-peer.js';
+
+const CHILD_SCRIPT = fileURLToPath(new URL('./midi-child.js', import.meta.url));
+
+/** The peer child, driven by requests over IPC. */
+export interface PeerChild {
+  readonly pid: number | undefined;
+  request<T>(cmd: string, args?: Record<string, unknown>, ms?: number): Promise<T>;
+  /** SIGTERM, then waits for the exit (SIGKILL after the deadline). */
+  stop(): Promise<void>;
+}
+
+interface Reply {
+  id: number;
+  ok: boolean;
+  result?: unknown;
+  error?: string;
+}
+
+/** Forks `midi-child.js` (same request protocol as osc-procs.ts's helpers). */
+export function forkPeerChild(): PeerChild {
+  const name = 'midi peer child';
+  const proc = fork(CHILD_SCRIPT, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  track(proc);
+  let stderr = '';
+  proc.stderr?.setEncoding('utf8');
+  proc.stderr?.on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  let exited = false;
+  const exit = new Promise<void>((resolve) => {
+    proc.once('exit', (code, signal) => {
+      exited = true;
+      for (const p of pending.values()) {
+        p.reject(new Error(`${name} exited (code ${code}, signal ${signal}); stderr: ${stderr.trim()}`));
+      }
+      pending.clear();
+      resolve();
+    });
+  });
+  proc.once('error', (err) => {
+    for (const p of pending.values()) p.reject(new Error(`${name}: ${err.message}`));
+    pending.clear();
+  });
+  proc.on('message', (message: Reply) => {
+    const p = pending.get(message.id);
+    if (p === undefined) return;
+    pending.delete(message.id);
+    if (message.ok) p.resolve(message.result);
+    else p.reject(new Error(`${name}: ${message.error}`));
+  });
+  return {
+    pid: proc.pid,
+    request<T>(cmd: string, args: Record<string, unknown> = {}, ms = CHILD_TIMEOUT_MS): Promise<T> {
+      if (exited) return Promise.reject(new Error(`${name} has exited`));
+      const id = nextId++;
+      return new Promise<T>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          proc.kill('SIGKILL');
+          reject(
+            new Error(`${name}: no answer to "${cmd}" within ${ms} ms (killed); stderr: ${stderr.trim()}`),
+          );
+        }, ms);
+        pending.set(id, {
+          resolve: (v) => {
+            clearTimeout(timer);
+            resolve(v as T);
+          },
+          reject: (e) => {
+            clearTimeout(timer);
+            reject(e);
+          },
+        });
+        proc.send({ id, cmd, ...args });
+      });
+    },
+    async stop() {
+      if (!exited) proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * The daemon config of the relay figure: network MIDI on 127.0.0.1 (a free port pair), OS ports off
+ * (no ALSA here; they play no part in the path), and MIDI thru: every note on that arrives from a
+ * session (`midi_in`, no route claims it) goes out as a note on to every other open session (the
+ * adapter never sends a message back to the session it came from), and the same for note offs. The
+ * band (agents, issue #8) off: a gateway's config, and the conductor's beats make the scheduler wait
+ * out up to 4 ms on the CPU before each event (scheduler.ts `spinMs`), a note arriving then waits too,
+ * which is the band's cost, not the relay's. OSC on a free port; logs at info
+ * (nothing per message).
+ */
+export const RELAY_CONFIG = `api:
+  host: 127.0.0.1
+  port: 0
+osc:
+  listen: { host: 127.0.0.1, port: 0 }
+midi:
+  ports: { enabled: false }
+  network: { host: 127.0.0.1, port: 0 }
+  outputs:
+    - { type: midi_in, where: { kind: noteon }, send: noteon, to: [network] }
+    - { type: midi_in, where: { kind: noteoff }, send: noteoff, to: [network] }
+agents: { enabled: false }
+audio: { enabled: false }
+log: { level: info, pretty: never }
+`;
+
+/** What GET /adapters says of the MIDI adapter (the parts the bench reads). */
+export interface MidiAdapterInfo {
+  state: string;
+  details?: {
+    network?: {
+      listener?: { controlPort: number; packetsIn: number; malformed: number };
+      sessions?: { id: string; stage: string }[];
+    };
+    messagesIn?: number;
+    published?: number;
+    refusedByBus?: number;
+    out?: { sent: number; notOpen: number; echoesSkipped: number };
+  };
+}
+
+/** The real daemon running RELAY_CONFIG. */
+export interface MidiDaemon {
+  child: Child;
+  /** The session listener's control port. */
+  controlPort: number;
+  /** GET /adapters: the MIDI adapter. */
+  midi(): Promise<MidiAdapterInfo>;
+  /** SIGTERM, expects exit 0; removes the temp config. */
+  stop(): Promise<void>;
+  /** Kills it if it still runs; removes the temp config (for finally blocks). */
+  kill(): void;
+}
+
+async function midiInfo(api: string): Promise<MidiAdapterInfo> {
+  const res = await get(`${api}/adapters`);
+  if (res === undefined || res.status !== 200) {
+    throw new Error(`GET ${api}/adapters failed: ${res === undefined ? 'no answer' : `HTTP ${res.status}`}`);
+  }
+  const parts = JSON.parse(res.body) as ({ name: string } & MidiAdapterInfo)[];
+  const midi = parts.find((p) => p.name === 'midi');
+  if (midi === undefined) throw new Error(`GET ${api}/adapters has no midi adapter: ${res.body}`);
+  return midi;
+}
+
+/** Starts `node dist/daemon/cli.js start` with RELAY_CONFIG; reads its session port from /adapters. */
+export async function startMidiDaemon(): Promise<MidiDaemon> {
+  const tmp = tempDir();
+  let child: Child | undefined;
+  let cleaned = false;
+  const cleanup = (): void => {
+    if (cleaned) return;
+    cleaned = true;
+    tmp.cleanup();
+  };
+  try {
+    child = spawnDaemon(tmp.file('config.yaml', RELAY_CONFIG));
+    const api = await daemonUrl(child);
+    const midi = await midiInfo(api);
+    const controlPort = midi.details?.network?.listener?.controlPort ?? 0;
+    if (!(controlPort > 0)) {
+      throw new Error(`the daemon's network MIDI is not listening: ${JSON.stringify(midi)}`);
+    }
+    const started = child;
+    return {
+      child: started,
+      controlPort,
+      midi: () => midiInfo(api),
+      async stop() {
+        try {
+          await stop(started, 0);
+        } finally {
+          killAll([started]);
+          cleanup();
+        }
+      },
+      kill() {
+        killAll([started]);
+        cleanup();
+      },
+    };
+  } catch (err) {
+    killAll([child]);
+    cleanup();
+    const log = child?.lines.slice(-5).map((l) => jsonLine(l)?.msg ?? l);
+    throw new Error(`${(err as Error).message}${log?.length ? ` (daemon log: ${log.join(' | ')})` : ''}`, {
+      cause: err,
+    });
+  }
+}
+
+/** Clock probes; the one with the shortest round trip gives the offset. */
+const CLOCK_PROBES = 300;
+
+/**
+ * The clock (sharedNow) of the process answering on 127.0.0.1:`port` (midi-child.ts's clock echo) minus
+ * this process's, µs, NTP-style (a check: both read CLOCK_MONOTONIC, so it should be 0 within the bound): a probe sent at t0 and answered with the child's time tc arrives at t1;
+ * offset = tc − (t0 + t1) / 2, within ± (t1 − t0) / 2 (the shortest round trip is kept).
+ */
+export async function clockOffset(port: number): Promise<{ offsetUs: number; boundUs: number }> {
+  const { socket } = await udpSocket();
+  try {
+    await connectUdp(socket, port);
+    let best = { offsetUs: 0, boundUs: Number.POSITIVE_INFINITY };
+    const probe = Buffer.alloc(4);
+    for (let i = 0; i < CLOCK_PROBES; i++) {
+      const t0 = sharedNow();
+      const reply = await new Promise<Buffer>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('clock probe: no answer within 1 s')), 1_000);
+        socket.once('message', (msg: Buffer) => {
+          clearTimeout(timer);
+          resolve(msg);
+        });
+        socket.send(probe);
+      });
+      const t1 = sharedNow();
+      if (((t1 - t0) * 1000) / 2 < best.boundUs) {
+        best = { offsetUs: (reply.readDoubleBE(0) - (t0 + t1) / 2) * 1000, boundUs: ((t1 - t0) * 1000) / 2 };
+      }
+    }
+    return best;
+  } finally {
+    await closeSocket(socket);
+  }
+}
