@@ -10,6 +10,7 @@ export const groups: Readonly<Record<string, GroupLoader>> = {
   daemon: async () => (await import('./daemon.js')).figures,
   osc: async () => (await import('./osc.js')).figures,
   clock: async () => (await import('./clock.js')).figures,
+  audio: async () => (await import('./audio.js')).figures,
   midi: async () => (await import('./midi.js')).figures,
 };
 

@@ -37,6 +37,7 @@ commands:
   monitor [options]              follow the live message stream
   stats [options]                print the bus statistics
   ports [options]                list MIDI ports and network MIDI sessions
+  render --out FILE.wav [opts]   render the band to a WAV file, faster than real time
 
 Run 'performia <command> --help' for a command's options.`,
   start: `usage: performia start [--config FILE]
@@ -64,6 +65,11 @@ Prints the bus statistics.`,
 Lists the MIDI ports the operating system offers, the configured ports with their state, and the
 network MIDI sessions, from the running daemon. Without a daemon, lists the OS ports only (and says why
 there are none).`,
+  render: `usage: performia render --out FILE.wav [--bars N] [--bpm B] [--seed S] [--config FILE]
+
+Plays the band (the agents of the config's agents section) on a virtual clock and renders it with the
+audio adapter's instruments to a 48 kHz, 16-bit stereo WAV, faster than real time. The same seed and
+config render the same samples. Defaults: 8 bars at the config's tempo, seed from audio.seed.`,
   client: `client options:
   --url URL        the daemon's API (default $PERFORMIA_API_URL, else http://127.0.0.1:$PERFORMIA_API_PORT or 7070)
   --token TOKEN    bearer token (default $PERFORMIA_API_TOKEN)
@@ -329,6 +335,47 @@ async function ports(args: string[]): Promise<number> {
   return 0;
 }
 
+async function render(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      out: { type: 'string' },
+      bars: { type: 'string', default: '8' },
+      bpm: { type: 'string' },
+      seed: { type: 'string' },
+      config: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return done(HELP.render as string);
+  if (values.out === undefined) {
+    err(`performia render: --out FILE.wav is required\n\n${HELP.render}`);
+    return 2;
+  }
+  const config = loadConfig({ file: values.config, env: process.env });
+  const bars = Number(values.bars);
+  const bpm = values.bpm === undefined ? config.agents.conductor.bpm : Number(values.bpm);
+  const seed = values.seed === undefined ? config.audio.seed : Number(values.seed);
+  if (!Number.isInteger(bars) || bars < 1 || bars > 10_000) {
+    err(`performia render: --bars must be an integer 1..10000, got ${values.bars}`);
+    return 2;
+  }
+  if (!(bpm >= 20 && bpm <= 400)) {
+    err(`performia render: --bpm must be 20..400, got ${values.bpm}`);
+    return 2;
+  }
+  if (!Number.isInteger(seed)) {
+    err(`performia render: --seed must be an integer, got ${values.seed}`);
+    return 2;
+  }
+  const { renderBand } = await import('./render.js');
+  const r = await renderBand({ config, bars, bpm, seed, out: values.out });
+  out(
+    `${values.out}: ${r.seconds.toFixed(1)} s at 48 kHz, ${r.messages} messages, ${r.voices} voices, rendered in ${(r.wallMs / 1000).toFixed(2)} s (${r.speed.toFixed(0)}x real time)`,
+  );
+  return 0;
+}
+
 const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   start,
   'check-config': checkConfig,
@@ -336,6 +383,7 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   monitor,
   stats,
   ports,
+  render,
 };
 
 async function main(argv: string[]): Promise<number> {

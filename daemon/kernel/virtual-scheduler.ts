@@ -30,6 +30,11 @@ export class VirtualScheduler implements Timeline {
     return this.time;
   }
 
+  /** The time of the next entry not cancelled, or undefined when none waits. */
+  get next(): number | undefined {
+    return this.entries.find((e) => !e.cancelled)?.time;
+  }
+
   /** Entries waiting. */
   get pending(): number {
     return this.entries.filter((e) => !e.cancelled).length;

@@ -40,18 +40,21 @@ interface HealthBody {
 }
 /** The default config opens the OS MIDI ports: where there is no MIDI system the daemon is degraded. */
 const midiReason = probeMidiSystem();
-const expectedStatus = midiReason === undefined ? 'ok' : 'degraded';
 
 describe('the daemon as a process', () => {
   it('runs on the embedded default, serves /health, and on SIGTERM drains the bus and exits 0', async () => {
     const d = start();
     const url = await ready(d);
     const health = (await (await fetch(`${url}/health`)).json()) as HealthBody;
-    expect(health.status).toBe(expectedStatus);
-    // Without a MIDI system (this machine, CI) only the MIDI ports are degraded, with the reason.
-    expect(health.parts.filter((p) => p.state !== 'ok').map((p) => [p.name, p.reason])).toEqual(
-      midiReason === undefined ? [] : [['midi', midiReason]],
-    );
+    // Without a MIDI system or a sound card (this machine, CI) only the MIDI ports and the audio output
+    // are degraded, each with its reason; the band plays on (audio on the `none` sink).
+    const troubled = health.parts.filter((p) => p.state !== 'ok');
+    expect(troubled.every((p) => p.name === 'midi' || p.name === 'audio')).toBe(true);
+    const midi = troubled.find((p) => p.name === 'midi');
+    expect(midi?.reason).toBe(midiReason);
+    const audio = troubled.find((p) => p.name === 'audio');
+    if (audio !== undefined) expect(audio.reason).toMatch(/cannot be opened.*playing on the none sink/);
+    expect(health.status).toBe(troubled.length === 0 ? 'ok' : 'degraded');
     // Publish a burst and signal right after the last answer.
     const answers = await Promise.all(
       Array.from({ length: 300 }, (_, i) => post(url, { type: 'note_like', payload: i })),
@@ -66,6 +69,8 @@ describe('the daemon as a process', () => {
     expect(drained.delivered).toBe(drained.published);
     expect(drained.discarded).toBe(0);
     expect(d.lines.some((l) => l.msg === 'performia stopped')).toBe(true);
+    // stdout held JSON log lines only (journald): the audio stack's own prints stayed out of it.
+    expect(d.lines.filter((l) => 'nonJson' in l)).toEqual([]);
   });
 
   it('reloads on SIGHUP; a broken new file is refused and the old config keeps running', async () => {
@@ -83,7 +88,10 @@ describe('the daemon as a process', () => {
     const refused = await d.waitFor((l) => l.msg === 'config reload refused: the running config stays');
     expect(String(refused.code)).toMatch(/^PFM_ERR_CONFIG_/);
     expect(await level()).toBe('info');
-    expect(((await (await fetch(`${url}/health`)).json()) as { status: string }).status).toBe(expectedStatus);
+    // Serving (ok, or degraded by a missing MIDI system or sound card as on this machine).
+    expect(((await (await fetch(`${url}/health`)).json()) as { status: string }).status).toMatch(
+      /^(ok|degraded)$/,
+    );
 
     t.file('config.yaml', 'log:\n  level: debug\n  pretty: never\nbus:\n  maxQueueSize: 6000\n');
     d.proc.kill('SIGHUP');

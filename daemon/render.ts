@@ -1,0 +1,128 @@
+/**
+ * `performia render` (issue #8, "Render and demo"): the same band — the agents of `agents/` on a real
+ * bus — played on a virtual clock as fast as the CPU allows, then rendered with OfflineAudioContext by
+ * the audio adapter's instruments to a 48 kHz WAV. Deterministic for a seed: the agents are, time is
+ * virtual, and every random sound (the drums' noise) comes from the seeded generator.
+ */
+
+import { Registry } from 'prom-client';
+import { renderToWav } from '../adapters/audio/render.js';
+import type { PerformiaConfig } from '../config/index.js';
+import { type AnyMessage, MessageBus, silentLogger } from './bus/index.js';
+import type { Part, PartContext } from './kernel/part.js';
+import { VirtualScheduler } from './kernel/virtual-scheduler.js';
+import { demoParts } from './parts.js';
+
+/** What to render. */
+export interface RenderRequest {
+  config: PerformiaConfig;
+  bars: number;
+  bpm: number;
+  out: string;
+  seed: number;
+}
+
+/** What was rendered, for the CLI's report. */
+export interface RenderReport {
+  seconds: number;
+  messages: number;
+  voices: number;
+  /** Wall time of the whole render (band and audio), ms. */
+  wallMs: number;
+  /** Seconds of audio per wall second. */
+  speed: number;
+}
+
+const PLAY = new Set(['play_note', 'play_chord', 'play_drums']);
+/** A render is a batch job: its parts log nothing. */
+const quiet: PartContext['logger'] = { ...silentLogger, child: () => quiet };
+
+async function idle(bus: MessageBus): Promise<void> {
+  while (bus.getStats().pending > 0) await new Promise<void>((r) => setImmediate(r));
+  await new Promise<void>((r) => setImmediate(r));
+}
+
+/**
+ * Plays the band for `bars` bars at `bpm` on a virtual clock and returns its play_* messages with
+ * `at` in ms from the start, and the length of the song in seconds (plus a tail for the last notes).
+ */
+export async function playBand(
+  config: PerformiaConfig,
+  bars: number,
+  bpm: number,
+): Promise<{ messages: AnyMessage[]; seconds: number }> {
+  const agents = {
+    ...config.agents,
+    enabled: true,
+    conductor: { ...config.agents.conductor, bpm, autoStart: true },
+    analytics: { ...config.agents.analytics, enabled: false },
+  };
+  const cfg = { ...config, agents } as PerformiaConfig;
+  const clock = new VirtualScheduler(0);
+  const bus = new MessageBus({ clock: () => clock.now(), clockReuse: 1, logger: silentLogger });
+  const ctx: PartContext = {
+    bus,
+    config: cfg,
+    logger: quiet,
+    scheduler: clock,
+    metrics: new Registry(),
+  };
+  const parts: Part[] = demoParts.flatMap((f) => f(ctx)).filter((p) => p.kind === 'agent');
+  const messages: AnyMessage[] = [];
+  bus.subscribe('*', (m) => {
+    if (PLAY.has(m.type)) messages.push(m);
+  });
+  await bus.start();
+  for (const p of parts) await p.start();
+  const { lookaheadMs, timeSignature } = agents.conductor;
+  const period = 60_000 / bpm;
+  const first = 2 * lookaheadMs;
+  // Every beat of the last bar published; the next bar's beats are not (they come a lookahead ahead).
+  const end = first + bars * timeSignature[0] * period - lookaheadMs - period / 2;
+  // From one scheduled entry to the next, the bus drained after each: the agents answer a beat before
+  // time moves on, as they would in real time (they have a lookahead for it).
+  await idle(bus);
+  for (let next = clock.next; next !== undefined && next <= end; next = clock.next) {
+    clock.advanceTo(next);
+    await idle(bus);
+  }
+  for (const p of [...parts].reverse()) await p.stop();
+  clock.stop();
+  await bus.stop();
+  // Times from the first beat on: the song starts at 0. A bar's tail rings out after the last beat.
+  const shifted = messages.map((m) => {
+    const at = ((m.payload as { at?: number }).at ?? m.at ?? first) - first;
+    return { ...m, at, payload: { ...(m.payload as object), at } };
+  });
+  return { messages: shifted, seconds: (bars * timeSignature[0] * period) / 1000 + 2 };
+}
+
+/** Renders the band to a WAV file. */
+export async function renderBand(request: RenderRequest): Promise<RenderReport> {
+  const started = performance.now();
+  const { messages, seconds } = await playBand(request.config, request.bars, request.bpm);
+  const audio = request.config.audio;
+  const result = await renderToWav(
+    {
+      duration: seconds,
+      sampleRate: 48_000,
+      channels: 2,
+      band: {
+        masterGain: audio.masterGain,
+        instruments: audio.instruments,
+        otherChannels: audio.otherChannels,
+        seed: request.seed,
+      },
+      messages: messages.map((m) => ({ type: m.type, payload: m.payload, at: m.at })),
+    },
+    request.out,
+  );
+  const wallMs = performance.now() - started;
+  return {
+    seconds,
+    messages: messages.length,
+    voices: result.voices,
+    wallMs,
+    speed: seconds / (wallMs / 1000),
+  };
+}
