@@ -7,6 +7,8 @@
  * the low nibble of the status byte is channel - 1.
  */
 
+import { MIDI_KIND_NAMES } from '../../config/midi-schema.js';
+
 /** Channel voice messages. A note on with velocity 0 decodes as a note off (MIDI 1.0, "Note Off"). */
 export type MidiChannelMessage =
   | { kind: 'noteon'; channel: number; note: number; velocity: number }
@@ -41,27 +43,11 @@ export type MidiMessage = MidiChannelMessage | MidiSystemMessage;
 /** A message kind. */
 export type MidiKind = MidiMessage['kind'];
 
-/** Every kind, in the order of their status bytes (for config enums and docs). */
-export const MIDI_KINDS: readonly MidiKind[] = [
-  'noteoff',
-  'noteon',
-  'polyaftertouch',
-  'cc',
-  'program',
-  'channelaftertouch',
-  'pitchbend',
-  'sysex',
-  'mtc',
-  'songposition',
-  'songselect',
-  'tunerequest',
-  'clock',
-  'start',
-  'continue',
-  'stop',
-  'activesensing',
-  'reset',
-];
+/**
+ * Every kind, in the order of their status bytes: the config's list (config/midi-schema.ts), which
+ * routes match on, held once; `tsc` checks each entry is a kind of the model.
+ */
+export const MIDI_KINDS: readonly MidiKind[] = MIDI_KIND_NAMES satisfies readonly MidiKind[];
 
 /** The channel kinds. */
 export const CHANNEL_KINDS: ReadonlySet<MidiKind> = new Set<MidiKind>([
