@@ -13,12 +13,11 @@
  * from the followed clock source (they become `tempo_change` and `transport`), MTC quarter frames and
  * full frames (decoded to a position: `midi_in` of kind `timecode`), and active sensing (liveness only).
  */
-import { type BusLogger, type MessageBus, Priority, RateLimitedLog } from '../../daemon/bus/index.js';
+import { type BusLogger, type MessageBus, type Priority, RateLimitedLog } from '../../daemon/bus/index.js';
 import type { PartHealth } from '../../daemon/kernel/part.js';
 import type { Timeline } from '../../daemon/kernel/scheduler.js';
-import { ClockFollower, type ClockFollowerEvent } from './clock-follower.js';
-import { MtcDecoder, type MtcPosition } from './codec.js';
 import { EndpointStats, type NetworkEvents, type NetworkMidi } from './endpoints.js';
+import { type FollowedClock, MidiInTime } from './midi-in-time.js';
 import { MidiOut } from './midi-out.js';
 import type { PortBackend } from './os-ports.js';
 import type { MidiOutputRule } from './output-rules.js';
@@ -72,8 +71,7 @@ export class MidiAdapter {
   private readonly network: NetworkMidi | undefined;
   private networkError: string | undefined;
   private readonly parsers = new Map<string, MidiParser>();
-  private readonly followers = new Map<string, ClockFollower>();
-  private readonly timecode = new Map<string, MtcDecoder>();
+  private readonly time: MidiInTime;
   private routes: CompiledMidiRoute[] = [];
   private readonly out: MidiOut;
   private readonly stats = new EndpointStats();
@@ -81,7 +79,6 @@ export class MidiAdapter {
   private readonly sessions = new Set<string>();
   private state: PartHealth['state'] = 'idle';
   private stopPromise: Promise<void> | undefined;
-  private clockCheck: (() => void) | undefined;
   readonly counters: MidiCounters = {
     messagesIn: 0,
     published: 0,
@@ -101,6 +98,12 @@ export class MidiAdapter {
     network: NetworkFactory,
   ) {
     this.log = new RateLimitedLog(logger, 1_000, Date.now);
+    this.time = new MidiInTime(
+      timeline,
+      logger,
+      (type, payload, priority, endpoint) => this.publish(type, payload, priority, undefined, endpoint),
+      settings.clock.in.tempoStep,
+    );
     this.ports = new PortManager(
       settings.ports.enabled
         ? settings.ports
@@ -183,7 +186,7 @@ export class MidiAdapter {
   stop(): Promise<void> {
     this.stopPromise ??= (async () => {
       this.state = 'stopping';
-      this.clockCheck?.();
+      this.time.stop();
       // Note offs first, while ports and sessions are still open.
       this.out.stop();
       this.ports.stop();
@@ -287,16 +290,8 @@ export class MidiAdapter {
   }
 
   /** The followed clocks by endpoint. */
-  clockIn(): Record<
-    string,
-    { bpm: number | undefined; locked: boolean; running: boolean; position: number }
-  > {
-    return Object.fromEntries(
-      [...this.followers].map(([id, f]) => [
-        id,
-        { bpm: f.bpm, locked: f.locked, running: f.running, position: f.position },
-      ]),
-    );
+  clockIn(): Record<string, FollowedClock> {
+    return this.time.followed();
   }
 
   /** True when a route's or the clock's `want` names this endpoint (`network`: every session). */
@@ -334,11 +329,11 @@ export class MidiAdapter {
     c.lastSeen = time;
     if (m.kind === 'activesensing') return;
     if (CLOCK_KINDS.has(m.kind) && this.followsClockOf(endpoint)) {
-      this.clockMessage(endpoint, m, time);
+      this.time.clock(endpoint, m, time);
       return;
     }
     if (m.kind === 'mtc' || (m.kind === 'sysex' && isMtcFullFrame(m.data))) {
-      this.timecodeIn(endpoint, m, time);
+      this.time.timecodeIn(endpoint, m, time);
       return;
     }
     const route = this.routes.find((r) => r.matches(m, endpoint));
@@ -359,92 +354,6 @@ export class MidiAdapter {
   private followsClockOf(endpoint: string): boolean {
     const cfg = this.settings.clock.in;
     return cfg.enabled && (cfg.from === undefined || this.endpointIs(cfg.from, endpoint));
-  }
-
-  /** Clock, transport and song position: the followed tempo and transport go on the bus. */
-  private clockMessage(endpoint: string, m: MidiMessage, time: number): void {
-    let f = this.followers.get(endpoint);
-    if (f === undefined) {
-      f = new ClockFollower((e) => this.clockEvent(endpoint, e), {
-        tempoStep: this.settings.clock.in.tempoStep,
-      });
-      this.followers.set(endpoint, f);
-    }
-    switch (m.kind) {
-      case 'clock':
-        f.tick(time);
-        this.watchClock(f);
-        return;
-      case 'start':
-        f.start(time);
-        return;
-      case 'continue':
-        f.continue(time);
-        return;
-      case 'stop':
-        f.stop(time);
-        return;
-      case 'songposition':
-        f.songPosition(m.beats);
-        return;
-    }
-  }
-
-  /** A clock that stops without Stop (a DAW closed, a cable pulled) must drop the lock in time. */
-  private watchClock(f: ClockFollower): void {
-    const deadline = f.deadline;
-    if (deadline === undefined) return;
-    this.clockCheck?.();
-    this.clockCheck = this.timeline.at(deadline, () => {
-      this.clockCheck = undefined;
-      f.check(this.timeline.now());
-    });
-  }
-
-  private clockEvent(endpoint: string, e: ClockFollowerEvent): void {
-    switch (e.kind) {
-      case 'tempo':
-        this.publish(
-          'tempo_change',
-          { bpm: Math.round(e.bpm * 100) / 100 },
-          Priority.HIGH,
-          undefined,
-          endpoint,
-        );
-        return;
-      case 'transport':
-        this.publish(
-          'transport',
-          { state: e.state, position: e.position },
-          Priority.CRITICAL,
-          undefined,
-          endpoint,
-        );
-        return;
-      case 'lock':
-      case 'unlock':
-        this.logger.info({ endpoint, bpm: this.followers.get(endpoint)?.bpm }, `MIDI clock ${e.kind}ed`);
-        return;
-    }
-  }
-
-  private timecodeIn(endpoint: string, m: MidiMessage, time: number): void {
-    let d = this.timecode.get(endpoint);
-    if (d === undefined) {
-      d = new MtcDecoder();
-      this.timecode.set(endpoint, d);
-    }
-    let position: MtcPosition | undefined;
-    if (m.kind === 'mtc') position = d.push(m.piece, m.value);
-    else if (m.kind === 'sysex') position = d.fullFrame(m.data);
-    if (position === undefined) return;
-    this.publish(
-      'midi_in',
-      { port: endpoint, kind: 'timecode', ...position, at: time },
-      undefined,
-      undefined,
-      endpoint,
-    );
   }
 
   private publish(
@@ -516,8 +425,7 @@ export class MidiAdapter {
   private inputLost(id: string): void {
     this.parsers.get(id)?.reset();
     this.out.releaseOrigin(id);
-    const f = this.followers.get(id);
-    if (f !== undefined) f.check(Number.POSITIVE_INFINITY);
+    this.time.lost(id);
   }
 }
 

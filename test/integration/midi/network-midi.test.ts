@@ -245,6 +245,27 @@ describe('network MIDI with the rtpmidi package as the peer', () => {
     );
   });
 
+  it('decodes MTC quarter frames from a session into a timecode position', async () => {
+    const got: AnyMessage[] = [];
+    const p = await peer('video');
+    await joined(midiConfig({}), got, p);
+    // 01:02:03:04 at 25 fps: pieces 0..7 carry frames, seconds, minutes, hours and the rate (MTC spec).
+    for (const [piece, value] of [4, 0, 3, 0, 2, 0, 1, 2].entries())
+      await p.send([0xf1, (piece << 4) | value]);
+    const tc = await waitBus(got, (m) => (m.payload as { kind?: string }).kind === 'timecode', 'timecode');
+    expect(tc.payload).toMatchObject({
+      port: 'network:video',
+      kind: 'timecode',
+      hours: 1,
+      minutes: 2,
+      seconds: 3,
+      frames: 4,
+      rate: 25,
+    });
+    expect((tc.payload as { totalSeconds: number }).totalSeconds).toBeCloseTo(3723.16, 6);
+    expect(got.some((m) => (m.payload as { kind?: string }).kind === 'mtc')).toBe(false);
+  });
+
   it('sends its clock and start/stop to a session, following transport and tempo', async () => {
     const got: AnyMessage[] = [];
     const p = await peer('drum-machine');
