@@ -1,109 +1,16 @@
-/**
- * Processes of the midi group's relay figure: the real daemon (dist/daemon/cli.js, through api-child.ts)
- * with MIDI thru between network sessions, and the receiving peer child (midi-child.ts, forked with
- * IPC). Everything binds 127.0.0.1 (free ports); every wait has a deadline; a child still running when
- * the worker exits is killed, and the peer child exits by itself when the worker goes away.
- */
-import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import {
-  type Child,
-  daemonUrl,
-  get,
-  jsonLine,
-  killAll,
-  spawnDaemon,
-  stop,
-  tempDir,
-  track,
-} from './api-child.js';
-import { CHILD_TIMEOUT_MS, closeSocket, connectUdp, udpSocket } from './osc-procs.js';
+import { type Child, daemonUrl, get, jsonLine, killAll, spawnDaemon, stop, tempDir } from './api-child.js';
+import { closeSocket, connectUdp, forkIpcChild, type Helper, udpSocket } from './osc-procs.js';
 import { sharedNow } from './rtpmidi-peer.js';
 
 const CHILD_SCRIPT = fileURLToPath(new URL('./midi-child.js', import.meta.url));
 
-/** The peer child, driven by requests over IPC. */
-export interface PeerChild {
-  readonly pid: number | undefined;
-  request<T>(cmd: string, args?: Record<string, unknown>, ms?: number): Promise<T>;
-  /** SIGTERM, then waits for the exit (SIGKILL after the deadline). */
-  stop(): Promise<void>;
-}
+/** The peer child, driven by requests over IPC (osc-procs.ts's protocol). */
+export type PeerChild = Helper;
 
-interface Reply {
-  id: number;
-  ok: boolean;
-  result?: unknown;
-  error?: string;
-}
-
-/** Forks `midi-child.js` (same request protocol as osc-procs.ts's helpers). */
+/** Forks `midi-child.js`. */
 export function forkPeerChild(): PeerChild {
-  const name = 'midi peer child';
-  const proc = fork(CHILD_SCRIPT, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-  track(proc);
-  let stderr = '';
-  proc.stderr?.setEncoding('utf8');
-  proc.stderr?.on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  let nextId = 1;
-  let exited = false;
-  const exit = new Promise<void>((resolve) => {
-    proc.once('exit', (code, signal) => {
-      exited = true;
-      for (const p of pending.values()) {
-        p.reject(new Error(`${name} exited (code ${code}, signal ${signal}); stderr: ${stderr.trim()}`));
-      }
-      pending.clear();
-      resolve();
-    });
-  });
-  proc.once('error', (err) => {
-    for (const p of pending.values()) p.reject(new Error(`${name}: ${err.message}`));
-    pending.clear();
-  });
-  proc.on('message', (message: Reply) => {
-    const p = pending.get(message.id);
-    if (p === undefined) return;
-    pending.delete(message.id);
-    if (message.ok) p.resolve(message.result);
-    else p.reject(new Error(`${name}: ${message.error}`));
-  });
-  return {
-    pid: proc.pid,
-    request<T>(cmd: string, args: Record<string, unknown> = {}, ms = CHILD_TIMEOUT_MS): Promise<T> {
-      if (exited) return Promise.reject(new Error(`${name} has exited`));
-      const id = nextId++;
-      return new Promise<T>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          proc.kill('SIGKILL');
-          reject(
-            new Error(`${name}: no answer to "${cmd}" within ${ms} ms (killed); stderr: ${stderr.trim()}`),
-          );
-        }, ms);
-        pending.set(id, {
-          resolve: (v) => {
-            clearTimeout(timer);
-            resolve(v as T);
-          },
-          reject: (e) => {
-            clearTimeout(timer);
-            reject(e);
-          },
-        });
-        proc.send({ id, cmd, ...args });
-      });
-    },
-    async stop() {
-      if (!exited) proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), CHILD_TIMEOUT_MS);
-      await exit;
-      clearTimeout(timer);
-    },
-  };
+  return forkIpcChild(CHILD_SCRIPT, [], 'midi peer child');
 }
 
 /**

@@ -295,6 +295,10 @@ export const criticalUnderFlood: Figure = {
           { address: '/ping_low', type: 'ping', priority: 'LOW', payload: { seq: { arg: 0 } } },
         ],
       },
+      // The gateway alone, as the other osc figures: no MIDI, no band, no audio.
+      midi: { enabled: false },
+      agents: { enabled: false },
+      audio: { enabled: false },
       log: { level: 'info', pretty: 'never' },
     });
     const nowhere = new Writable({

@@ -27,9 +27,10 @@ export const CHILD_TIMEOUT_MS = 30_000;
 
 const CHILD_SCRIPT = fileURLToPath(new URL('./osc-child.js', import.meta.url));
 
-/** A helper child of osc-child.ts, driven by requests over IPC. */
+/** A child process driven by requests over IPC (osc-child.ts, midi-child.ts). */
 export interface Helper {
   readonly name: string;
+  readonly pid: number | undefined;
   request<T>(cmd: string, args?: Record<string, unknown>, ms?: number): Promise<T>;
   /** SIGTERM, then waits for the exit (SIGKILL after the deadline). */
   stop(): Promise<void>;
@@ -44,8 +45,15 @@ interface Reply {
 
 /** Forks `osc-child.js <role>`. */
 export function forkHelper(role: 'relay' | 'sender' | 'pinger'): Helper {
-  const name = `osc ${role} child`;
-  const proc = fork(CHILD_SCRIPT, [role], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  return forkIpcChild(CHILD_SCRIPT, [role], `osc ${role} child`);
+}
+
+/**
+ * Forks a child script that answers `{ id, cmd, ...args }` requests with `{ id, ok, result | error }`
+ * over IPC: each request has a deadline (the child is killed past it), an exit rejects what is pending.
+ */
+export function forkIpcChild(script: string, args: string[], name: string): Helper {
+  const proc = fork(script, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   track(proc);
   let stderr = '';
   proc.stderr?.setEncoding('utf8');
@@ -78,6 +86,7 @@ export function forkHelper(role: 'relay' | 'sender' | 'pinger'): Helper {
   });
   return {
     name,
+    pid: proc.pid,
     request<T>(cmd: string, args: Record<string, unknown> = {}, ms = CHILD_TIMEOUT_MS): Promise<T> {
       if (exitCode !== undefined) return Promise.reject(new Error(`${name} has exited (code ${exitCode})`));
       const id = nextId++;
