@@ -16,6 +16,7 @@
 import { type BusLogger, type MessageBus, type Priority, RateLimitedLog } from '../../daemon/bus/index.js';
 import type { PartHealth } from '../../daemon/kernel/part.js';
 import type { Timeline } from '../../daemon/kernel/scheduler.js';
+import { ReloadSteps } from '../shared/reload.js';
 import { EndpointStats, type NetworkEvents, type NetworkMidi } from './endpoints.js';
 import { type FollowedClock, MidiInTime } from './midi-in-time.js';
 import { MidiOut } from './midi-out.js';
@@ -200,42 +201,23 @@ export class MidiAdapter {
   async reconfigure(config: { midi: MidiSettings }): Promise<readonly string[]> {
     if (this.state !== 'ok' && this.state !== 'degraded') return [];
     const next = config.midi;
-    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-    const notApplied: string[] = [];
-    const attempt = (key: string, apply: () => void): void => {
-      try {
-        apply();
-        this.logger.info({ key }, `${key} reloaded`);
-      } catch (err) {
-        notApplied.push(key);
-        this.logger.error(
-          { key, code: (err as { code?: string }).code, err: (err as Error).message },
-          `${key} not reloaded`,
-        );
-      }
-    };
-    if (!same(this.settings.routes, next.routes)) {
-      attempt('midi.routes', () => {
-        this.routes = compileMidiRoutes(next.routes, new Map(), (want, ep) => this.endpointIs(want, ep));
-        this.settings = { ...this.settings, routes: next.routes };
-      });
-    }
-    const outputsChanged = !same(
-      [this.settings.outputs, this.settings.drumMap, this.settings.drumChannel],
-      [next.outputs, next.drumMap, next.drumChannel],
-    );
-    if (outputsChanged) {
-      attempt('midi.outputs', () => {
-        this.out.setRules(next.outputs, { drumMap: next.drumMap, drumChannel: next.drumChannel });
-        this.settings = {
-          ...this.settings,
-          outputs: next.outputs,
-          drumMap: next.drumMap,
-          drumChannel: next.drumChannel,
-        };
-      });
-    }
-    return notApplied;
+    const steps = new ReloadSteps(this.logger);
+    steps.apply('midi.routes', this.settings.routes, next.routes, () => {
+      this.routes = compileMidiRoutes(next.routes, new Map(), (want, ep) => this.endpointIs(want, ep));
+      this.settings = { ...this.settings, routes: next.routes };
+    });
+    const before = [this.settings.outputs, this.settings.drumMap, this.settings.drumChannel];
+    const after = [next.outputs, next.drumMap, next.drumChannel];
+    steps.apply('midi.outputs', before, after, () => {
+      this.out.setRules(next.outputs, { drumMap: next.drumMap, drumChannel: next.drumChannel });
+      this.settings = {
+        ...this.settings,
+        outputs: next.outputs,
+        drumMap: next.drumMap,
+        drumChannel: next.drumChannel,
+      };
+    });
+    return steps.notApplied;
   }
 
   health(): PartHealth {

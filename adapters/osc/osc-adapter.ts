@@ -13,6 +13,7 @@ import { OscConfigError } from '../../daemon/kernel/errors.js';
 import type { PartHealth } from '../../daemon/kernel/part.js';
 import type { Timeline } from '../../daemon/kernel/scheduler.js';
 import { allowlist } from '../shared/cidr.js';
+import { ReloadSteps } from '../shared/reload.js';
 import { decodePacket, timetagToMs } from './codec.js';
 import { type ListenerStats, TcpListener, UdpListener } from './listeners.js';
 import { type CompiledRoute, compileRoutes, type OutputRule, type RouteRule } from './mapping.js';
@@ -162,33 +163,16 @@ export class OscAdapter {
   async reconfigure(config: { osc: OscSettings }): Promise<readonly string[]> {
     if (this.state === 'idle' || this.state === 'stopping' || this.state === 'stopped') return [];
     const next = config.osc;
-    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-    const notApplied: string[] = [];
-    const attempt = (key: string, apply: () => void): void => {
-      try {
-        apply();
-        this.logger.info({ key }, `${key} reloaded`);
-      } catch (err) {
-        notApplied.push(key);
-        this.logger.error(
-          { key, code: (err as { code?: string }).code, err: (err as Error).message },
-          `${key} not reloaded: the running ones stay until a restart`,
-        );
-      }
-    };
-    if (!same(this.settings.routes, next.routes)) {
-      attempt('osc.routes', () => {
-        this.routes = compileRoutes(next.routes);
-        this.settings = { ...this.settings, routes: next.routes };
-      });
-    }
-    if (!same(this.settings.outputs, next.outputs)) {
-      attempt('osc.outputs', () => {
-        this.outputs?.setRules(next.outputs);
-        this.settings = { ...this.settings, outputs: next.outputs };
-      });
-    }
-    return notApplied;
+    const steps = new ReloadSteps(this.logger);
+    steps.apply('osc.routes', this.settings.routes, next.routes, () => {
+      this.routes = compileRoutes(next.routes);
+      this.settings = { ...this.settings, routes: next.routes };
+    });
+    steps.apply('osc.outputs', this.settings.outputs, next.outputs, () => {
+      this.outputs?.setRules(next.outputs);
+      this.settings = { ...this.settings, outputs: next.outputs };
+    });
+    return steps.notApplied;
   }
 
   /** Listener and target figures. */
