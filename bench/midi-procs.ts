@@ -1,6 +1,13 @@
+/**
+ * Processes of the midi group's relay figure: the real daemon (dist/daemon/cli.js, through api-child.ts)
+ * with MIDI thru between network sessions, and the receiving peer child (midi-child.ts, forked with
+ * IPC through osc-procs.ts's forkIpcChild). Everything binds 127.0.0.1 (free ports); every wait has a
+ * deadline; a child still running when the worker exits is killed, and the peer child exits by itself
+ * when the worker goes away.
+ */
 import { fileURLToPath } from 'node:url';
-import { type Child, daemonUrl, get, jsonLine, killAll, spawnDaemon, stop, tempDir } from './api-child.js';
-import { closeSocket, connectUdp, forkIpcChild, type Helper, udpSocket } from './osc-procs.js';
+import { type Child, daemonUrl, jsonLine, killAll, spawnDaemon, stop, tempDir } from './api-child.js';
+import { adapterInfo, closeSocket, connectUdp, forkIpcChild, type Helper, udpSocket } from './osc-procs.js';
 import { sharedNow } from './rtpmidi-peer.js';
 
 const CHILD_SCRIPT = fileURLToPath(new URL('./midi-child.js', import.meta.url));
@@ -67,16 +74,7 @@ export interface MidiDaemon {
   kill(): void;
 }
 
-async function midiInfo(api: string): Promise<MidiAdapterInfo> {
-  const res = await get(`${api}/adapters`);
-  if (res === undefined || res.status !== 200) {
-    throw new Error(`GET ${api}/adapters failed: ${res === undefined ? 'no answer' : `HTTP ${res.status}`}`);
-  }
-  const parts = JSON.parse(res.body) as ({ name: string } & MidiAdapterInfo)[];
-  const midi = parts.find((p) => p.name === 'midi');
-  if (midi === undefined) throw new Error(`GET ${api}/adapters has no midi adapter: ${res.body}`);
-  return midi;
-}
+const midiInfo = (api: string): Promise<MidiAdapterInfo> => adapterInfo<MidiAdapterInfo>(api, 'midi');
 
 /** Starts `node dist/daemon/cli.js start` with RELAY_CONFIG; reads its session port from /adapters. */
 export async function startMidiDaemon(): Promise<MidiDaemon> {

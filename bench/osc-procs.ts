@@ -213,16 +213,18 @@ export interface RelayDaemon {
   kill(): void;
 }
 
-async function oscInfo(api: string): Promise<OscAdapterInfo> {
+/** GET /adapters: the adapter named `name` (throws naming what is missing). */
+export async function adapterInfo<T>(api: string, name: string): Promise<T> {
   const res = await get(`${api}/adapters`);
   if (res === undefined || res.status !== 200) {
     throw new Error(`GET ${api}/adapters failed: ${res === undefined ? 'no answer' : `HTTP ${res.status}`}`);
   }
-  const parts = JSON.parse(res.body) as ({ name: string } & OscAdapterInfo)[];
-  const osc = parts.find((p) => p.name === 'osc');
-  if (osc === undefined) throw new Error(`GET ${api}/adapters has no osc adapter: ${res.body}`);
-  return osc;
+  const found = (JSON.parse(res.body) as ({ name: string } & T)[]).find((p) => p.name === name);
+  if (found === undefined) throw new Error(`GET ${api}/adapters has no ${name} adapter: ${res.body}`);
+  return found;
 }
+
+const oscInfo = (api: string): Promise<OscAdapterInfo> => adapterInfo<OscAdapterInfo>(api, 'osc');
 
 /** Starts `node dist/daemon/cli.js start` with the relay config and reads its OSC port from /adapters. */
 export async function startRelayDaemon(sinkPort: number): Promise<RelayDaemon> {
