@@ -31,7 +31,7 @@ import { type AgentsConfig, AgentsSchema } from '../config/agents-schema.js';
 import { MessageBus, Priority, systemClock } from '../daemon/bus/index.js';
 import { Scheduler } from '../daemon/kernel/scheduler.js';
 import type { Figure, RunResult } from './types.js';
-import { percentile, settle } from './util.js';
+import { jitterUs, lateness, percentile, settle } from './util.js';
 
 const BPM = 120;
 const PERIOD_MS = 60_000 / BPM;
@@ -159,9 +159,6 @@ function cpuPercent(since: NodeJS.CpuUsage, wallSince: number): number {
   return ((used.user + used.system) / 1000 / (performance.now() - wallSince)) * 100;
 }
 
-/** |error| in µs, for percentiles. */
-const jitterUs = (b: Beats): Float64Array => b.errorMs.map((e) => Math.abs(e) * 1000);
-
 /** The largest |x| of a list, in µs. */
 const maxAbsUs = (ms: Float64Array): number => ms.reduce((m, e) => Math.max(m, Math.abs(e)), 0) * 1000;
 
@@ -176,15 +173,9 @@ export const beatJitterP99: Figure = {
     const value = await conductorBeats();
     await settle();
     const base = await naiveBeats();
-    const v = jitterUs(value);
-    const b = jitterUs(base);
-    let late = 0;
-    let lateWithStall = 0;
-    value.errorMs.forEach((e, i) => {
-      if (e <= LATE_MS) return;
-      late++;
-      if (value.stallMs[i]! > 0) lateWithStall++;
-    });
+    const v = jitterUs(value.errorMs);
+    const b = jitterUs(base.errorMs);
+    const { late, lateWithStall, maxStallMs } = lateness(value.errorMs, value.stallMs, LATE_MS);
     return {
       value: percentile(v, 99),
       baseline: percentile(b, 99),
@@ -198,7 +189,7 @@ export const beatJitterP99: Figure = {
         beats: BEATS,
         beats_late_over_1ms: late,
         beats_late_with_stall_seen: lateWithStall,
-        max_stall_ms: value.stallMs.reduce((m, s) => Math.max(m, s), 0),
+        max_stall_ms: maxStallMs,
         cpu_pct: value.cpuPct,
         baseline_cpu_pct: base.cpuPct,
       },

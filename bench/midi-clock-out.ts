@@ -29,7 +29,7 @@ import { MessageBus, silentLogger, systemClock } from '../daemon/bus/index.js';
 import { Scheduler, type Timeline } from '../daemon/kernel/scheduler.js';
 import { busyPercent, machineTicks, schedStat } from './midi-sched.js';
 import type { Figure, RunResult } from './types.js';
-import { median, percentile, settle } from './util.js';
+import { jitterUs, lateness, median, percentile, settle } from './util.js';
 
 const BPM = 120;
 const PERIOD_MS = BPM_PER_PERIOD / BPM;
@@ -158,9 +158,6 @@ const driftUs = (c: Clocks): number =>
   (median([...c.errorMs.subarray(TICKS - DRIFT_TICKS)]) - median([...c.errorMs.subarray(0, DRIFT_TICKS)])) *
   1000;
 
-/** |error| in µs, for percentiles. */
-const jitterUs = (c: Clocks): Float64Array => c.errorMs.map((e) => Math.abs(e) * 1000);
-
 export const clockOutJitterP99: Figure = {
   name: 'midi.clock_out_jitter_p99_us',
   unit: 'µs',
@@ -172,15 +169,9 @@ export const clockOutJitterP99: Figure = {
     const value = await adapterClock();
     await settle();
     const base = await naiveClock();
-    const v = jitterUs(value);
-    const b = jitterUs(base);
-    let late = 0;
-    let lateWithStall = 0;
-    value.errorMs.forEach((e, i) => {
-      if (e <= LATE_MS) return;
-      late++;
-      if (value.stallMs[i]! > 0) lateWithStall++;
-    });
+    const v = jitterUs(value.errorMs);
+    const b = jitterUs(base.errorMs);
+    const { late, lateWithStall, maxStallMs } = lateness(value.errorMs, value.stallMs, LATE_MS);
     return {
       value: percentile(v, 99),
       baseline: percentile(b, 99),
@@ -195,7 +186,7 @@ export const clockOutJitterP99: Figure = {
         ticks: TICKS,
         ticks_late_over_1ms: late,
         ticks_late_with_stall_seen: lateWithStall,
-        max_stall_ms: value.stallMs.reduce((m, s) => Math.max(m, s), 0),
+        max_stall_ms: maxStallMs,
         cpu_pct: value.cpuPct,
         baseline_cpu_pct: base.cpuPct,
         runq_wait_ms: value.runqWaitMs,

@@ -61,3 +61,27 @@ export async function until(get: () => number): Promise<number> {
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
+
+/** |error| in µs, for percentiles (timing figures: errors in ms of each event against its ideal time). */
+export function jitterUs(errorMs: Float64Array): Float64Array {
+  return errorMs.map((e) => Math.abs(e) * 1000);
+}
+
+/**
+ * Events later than `lateMs`, how many of those the scheduler reported a stall for (`stallMs`, per
+ * event: the machine took the CPU away), and the longest stall reported.
+ */
+export function lateness(
+  errorMs: Float64Array,
+  stallMs: Float64Array,
+  lateMs: number,
+): { late: number; lateWithStall: number; maxStallMs: number } {
+  let late = 0;
+  let lateWithStall = 0;
+  errorMs.forEach((e, i) => {
+    if (e <= lateMs) return;
+    late++;
+    if (stallMs[i]! > 0) lateWithStall++;
+  });
+  return { late, lateWithStall, maxStallMs: stallMs.reduce((m, s) => Math.max(m, s), 0) };
+}
