@@ -157,6 +157,16 @@ const DaemonSchema = Type.Object(
       default: true,
       description: 'Send systemd watchdog pings, so a blocked event loop gets the service restarted.',
     }),
+    realtimePriority: Type.Integer({
+      minimum: 0,
+      maximum: 99,
+      default: 0,
+      description:
+        'Run the event loop at SCHED_FIFO with this priority (1..99; Linux, util-linux chrt), so beats and ' +
+        'MIDI clock leave on time on a busy machine; 0 leaves it at normal priority. Needs RLIMIT_RTPRIO ' +
+        '(the shipped systemd unit allows up to 70). Applies at start; a failure is logged and shown in ' +
+        '/health (scheduler.realtime), and the daemon runs on at normal priority.',
+    }),
   },
   { ...closed, default: {}, description: 'The daemon process itself.' },
 );

@@ -21,12 +21,14 @@ import { MessageBus, type StopReport, systemClock } from './bus/index.js';
 import {
   ApiInsecureBindError,
   ApiListenError,
+  DaemonRealtimeError,
   DaemonStartError,
   DaemonStopTimeoutError,
 } from './kernel/errors.js';
 import type { Part, PartFactory, PartHealth } from './kernel/part.js';
 import { Scheduler } from './kernel/scheduler.js';
 import { createMetrics } from './metrics.js';
+import { applyRealtime, type Scheduling } from './realtime.js';
 import { changedKeys, isLoopback } from './reload.js';
 
 /** Readiness and watchdog towards systemd (daemon/systemd-notify.ts); every method may be a no-op. */
@@ -102,6 +104,7 @@ export class Daemon {
   private readonly startedAt = Date.now();
   private stopPromise: Promise<void> | undefined;
   private busReport: StopReport | undefined;
+  private realtime: Scheduling = { policy: 'unknown', priority: 0, requested: 0 };
 
   constructor(options: DaemonOptions) {
     this.config = options.config;
@@ -146,6 +149,7 @@ export class Daemon {
       observer: this.metrics.observer,
     });
     await this.bus.start();
+    this.applyRealtime(cfg.daemon.realtimePriority);
     this.scheduler = new Scheduler({ clock: systemClock });
     this.scheduler.onError = (err) => this.logger.error({ err }, 'scheduled callback failed');
     // Run the scheduler once now, so its first real event (a held bundle, a beat) does not pay for
@@ -256,7 +260,18 @@ export class Daemon {
       maxLateMs: ms(s?.maxLateMs ?? 0),
       stalls: s?.stalls ?? 0,
       maxStallMs: ms(s?.maxStallMs ?? 0),
+      realtime: this.realtime,
     };
+  }
+
+  /** Raises the event loop to SCHED_FIFO when the config asks (daemon/realtime.ts); logs the outcome. */
+  private applyRealtime(priority: number): void {
+    this.realtime = applyRealtime(priority);
+    const { policy, priority: now, problem } = this.realtime;
+    if (problem !== undefined) {
+      const err = new DaemonRealtimeError(problem);
+      this.logger.warn({ code: err.code, requested: priority, policy, priority: now }, err.message);
+    } else if (priority > 0) this.logger.info({ policy, priority: now }, 'event loop runs at SCHED_FIFO');
   }
 
   /**

@@ -32,6 +32,8 @@ export interface SchedulerReport {
   maxLateMs: number;
   stalls: number;
   maxStallMs: number;
+  /** The event loop's scheduling policy (config `daemon.realtimePriority`, daemon/realtime.ts). */
+  realtime: { policy: string; priority: number; requested: number; problem?: string };
 }
 
 /** WebSocket stream figures (the stream route updates them). */

@@ -131,6 +131,13 @@ export const DaemonStopTimeoutError = define<[part: string, ms: number]>()(
   500,
 );
 
+/** The event loop could not be raised to real-time priority (logged, never thrown: it runs on as is). */
+export const DaemonRealtimeError = define<[reason: string]>()(
+  'PFM_ERR_DAEMON_REALTIME',
+  'The event loop stays at normal priority: %s',
+  500,
+);
+
 /** Readiness, status or a watchdog ping could not be sent to systemd (logged, never thrown). */
 export const SystemdNotifyError = define<[what: string]>()('PFM_ERR_SYSTEMD_NOTIFY', '%s', 500);
 
@@ -263,6 +270,7 @@ export const ERRORS = {
   PFM_ERR_API_RATE_LIMITED: ApiRateLimitedError,
   PFM_ERR_DAEMON_START: DaemonStartError,
   PFM_ERR_DAEMON_STOP_TIMEOUT: DaemonStopTimeoutError,
+  PFM_ERR_DAEMON_REALTIME: DaemonRealtimeError,
   PFM_ERR_SYSTEMD_NOTIFY: SystemdNotifyError,
   PFM_ERR_OSC_DECODE: OscDecodeError,
   PFM_ERR_OSC_ENCODE: OscEncodeError,

@@ -23,9 +23,19 @@ export interface DaemonProcess {
   ) => Promise<Record<string, unknown>>;
 }
 
-/** Starts `performia start …`; the environment is the caller's plus `env`. */
-export function spawnDaemon(args: string[], env: Record<string, string> = {}): DaemonProcess {
-  const proc = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, 'start', ...args], {
+/**
+ * Starts `performia start ARGS` in a child process; the environment is the caller's plus `env`.
+ * `wrapper` is a command line that runs it (e.g.
+ * `['setpriv', '--bounding-set=-sys_nice']`: the daemon then starts under those limits).
+ */
+export function spawnDaemon(
+  args: string[],
+  env: Record<string, string> = {},
+  wrapper: readonly string[] = [],
+): DaemonProcess {
+  const node = [process.execPath, ...DAEMON_NODE_FLAGS, CLI, 'start', ...args];
+  const [command, ...rest] = [...wrapper, ...node] as [string, ...string[]];
+  const proc = spawn(command, rest, {
     env: { ...process.env, PERFORMIA_API_PORT: '0', PERFORMIA_MIDI_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

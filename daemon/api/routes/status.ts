@@ -34,6 +34,15 @@ const HealthSchema = Type.Object({
         description: 'Timer turns in which the machine kept the process from running (not our code)',
       }),
       maxStallMs: Type.Number(),
+      realtime: Type.Object(
+        {
+          policy: Type.String({ description: 'fifo, other, … (unknown where /proc is missing)' }),
+          priority: Type.Integer(),
+          requested: Type.Integer({ description: 'daemon.realtimePriority (0: not asked)' }),
+          problem: Type.Optional(Type.String({ description: 'Why the requested priority is not in force' })),
+        },
+        { description: "The event loop's scheduling (config daemon.realtimePriority)" },
+      ),
     },
     { description: 'The scheduler of timed events (held OSC bundles, messages with a future `at`)' },
   ),

@@ -97,7 +97,14 @@ describe('control API over a real listen', () => {
       status: string;
       ready: boolean;
       parts: { name: string; state: string; reason?: string }[];
-      scheduler: { pending: number; ran: number; maxLateMs: number; stalls: number; maxStallMs: number };
+      scheduler: {
+        pending: number;
+        ran: number;
+        maxLateMs: number;
+        stalls: number;
+        maxStallMs: number;
+        realtime: { policy: string; priority: number; requested: number };
+      };
     };
     expect(health.status).toBe('degraded');
     expect(health.ready).toBe(true);
@@ -108,8 +115,11 @@ describe('control API over a real listen', () => {
       'maxStallMs',
       'pending',
       'ran',
+      'realtime',
       'stalls',
     ]);
+    // Not asked for (daemon.realtimePriority 0): the event loop's own policy, read from /proc.
+    expect(health.scheduler.realtime).toMatchObject({ requested: 0, policy: 'other', priority: 0 });
     // Adapters start before agents (the real OSC and MIDI adapters come first: they are default parts).
     expect(health.parts.map((p) => p.name)).toEqual(['osc', 'midi', 'lights', 'pads', 'bass']);
     expect(health.parts.find((p) => p.name === 'pads')).toMatchObject({

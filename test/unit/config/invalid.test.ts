@@ -105,6 +105,9 @@ describe('invalid configuration: one specific message per problem', () => {
     expect(linesOf({ daemon: { watchdog: 'yes' } })).toEqual([
       'daemon.watchdog: expected true or false, got "yes"',
     ]);
+    expect(linesOf({ daemon: { realtimePriority: 100 } })).toEqual([
+      'daemon.realtimePriority: expected integer 0..99, got 100',
+    ]);
     expect(linesOf({ api: { host: '' } })).toEqual(['api.host: expected non-empty string, got ""']);
   });
 

@@ -127,6 +127,7 @@ describe('loadConfig: sources', () => {
     expect(validateConfig({ daemon: { watchdog: false } }).daemon).toEqual({
       stopTimeoutMs: 10000,
       watchdog: false,
+      realtimePriority: 0,
     });
   });
 });

@@ -163,7 +163,7 @@ describe('config schema and embedded default', () => {
         analytics: { enabled: true, intervalMs: 5000 },
       },
       log: { level: 'info', pretty: 'auto' },
-      daemon: { stopTimeoutMs: 10000, watchdog: true },
+      daemon: { stopTimeoutMs: 10000, watchdog: true, realtimePriority: 0 },
     });
   });
 
