@@ -8,7 +8,7 @@
 import { Registry } from 'prom-client';
 import { renderToWav } from '../adapters/audio/render.js';
 import type { PerformiaConfig } from '../config/index.js';
-import { type AnyMessage, MessageBus, silentLogger } from './bus/index.js';
+import { type AnyMessage, MessageBus, type Priority, silentLogger } from './bus/index.js';
 import type { Part, PartContext } from './kernel/part.js';
 import { VirtualScheduler } from './kernel/virtual-scheduler.js';
 import { demoParts } from './parts.js';
@@ -43,14 +43,48 @@ async function idle(bus: MessageBus): Promise<void> {
 }
 
 /**
+ * A message published during the song, as a show would send it (a `transport` stop and continue, a
+ * `tempo_change`, a `panic`): `at` in ms from the first beat.
+ */
+export interface ScriptedMessage {
+  at: number;
+  type: string;
+  payload: unknown;
+  priority?: Priority;
+}
+
+/** What {@link playBand} played. */
+export interface PlayedBand {
+  /** The play_* messages, `at` in ms from the first beat. */
+  messages: AnyMessage[];
+  /** The song's length in seconds: its last beat, plus a tail for the last notes. */
+  seconds: number;
+  /**
+   * When the output was silenced (ms from the first beat): a transport stop or a panic, at which the
+   * audio adapter silences what sounds and what is scheduled; an offline render does the same.
+   */
+  silences: number[];
+}
+
+/** Virtual time a song may last at most (a script that stops the transport for good ends it). */
+const MAX_SONG_MS = 3_600_000;
+/** Seconds after the last beat for the last notes to ring out. */
+const TAIL_SECONDS = 2;
+/** Messages that silence the output (audio-adapter.ts: `panic`, and `transport` stop). */
+const silences = (m: AnyMessage): boolean =>
+  m.type === 'panic' || (m.type === 'transport' && (m.payload as { state?: string }).state === 'stop');
+
+/**
  * Plays the band for `bars` bars at `bpm` on a virtual clock and returns its play_* messages with
- * `at` in ms from the start, and the length of the song in seconds (plus a tail for the last notes).
+ * `at` in ms from the first beat. `script` messages are published at their times on the way (a
+ * transport stop pauses the song: `bars` counts the bars played, so a paused song lasts longer).
  */
 export async function playBand(
   config: PerformiaConfig,
   bars: number,
   bpm: number,
-): Promise<{ messages: AnyMessage[]; seconds: number }> {
+  script: readonly ScriptedMessage[] = [],
+): Promise<PlayedBand> {
   const agents = {
     ...config.agents,
     enabled: true,
@@ -68,21 +102,37 @@ export async function playBand(
     metrics: new Registry(),
   };
   const parts: Part[] = demoParts.flatMap((f) => f(ctx)).filter((p) => p.kind === 'agent');
+  const { lookaheadMs, timeSignature } = agents.conductor;
+  const beats = bars * timeSignature[0];
+  const period = 60_000 / bpm;
   const messages: AnyMessage[] = [];
+  const stops: number[] = [];
+  let published = 0;
+  let lastBeatAt = 0;
+  /** Where the song ends: half a beat after its last beat was published (what falls between plays). */
+  let endAt = Number.POSITIVE_INFINITY;
   bus.subscribe('*', (m) => {
     if (PLAY.has(m.type)) messages.push(m);
+    else if (silences(m)) stops.push(m.at ?? clock.now());
+    else if (m.type === 'beat_event' && published < beats) {
+      lastBeatAt = (m.payload as { at: number }).at;
+      if (++published === beats) endAt = clock.now() + period / 2;
+    }
   });
   await bus.start();
   for (const p of parts) await p.start();
-  const { lookaheadMs, timeSignature } = agents.conductor;
-  const period = 60_000 / bpm;
+  // The first beat comes two lookaheads after the start (conductor.ts).
   const first = 2 * lookaheadMs;
-  // Every beat of the last bar published; the next bar's beats are not (they come a lookahead ahead).
-  const end = first + bars * timeSignature[0] * period - lookaheadMs - period / 2;
+  for (const s of script) {
+    clock.at(first + s.at, () => {
+      bus.publish({ type: s.type, payload: s.payload, from: 'render', priority: s.priority });
+    });
+  }
   // From one scheduled entry to the next, the bus drained after each: the agents answer a beat before
-  // time moves on, as they would in real time (they have a lookahead for it).
+  // time moves on, as they would in real time (they have a lookahead for it). Until half a beat after
+  // the last bar's last beat is published; the next bar's beats are not (they come a lookahead ahead).
   await idle(bus);
-  for (let next = clock.next; next !== undefined && next <= end; next = clock.next) {
+  for (let next = clock.next; next !== undefined && next <= Math.min(endAt, MAX_SONG_MS); next = clock.next) {
     clock.advanceTo(next);
     await idle(bus);
   }
@@ -94,7 +144,11 @@ export async function playBand(
     const at = ((m.payload as { at?: number }).at ?? m.at ?? first) - first;
     return { ...m, at, payload: { ...(m.payload as object), at } };
   });
-  return { messages: shifted, seconds: (bars * timeSignature[0] * period) / 1000 + 2 };
+  return {
+    messages: shifted,
+    seconds: (lastBeatAt - first + period) / 1000 + TAIL_SECONDS,
+    silences: stops.map((t) => t - first),
+  };
 }
 
 /** Renders the band to a WAV file. */
