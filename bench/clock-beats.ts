@@ -24,6 +24,10 @@
  * how many beats came more than 1 ms late, and for how many of those the scheduler saw a stall (the VM
  * took the CPU away: scheduler.ts `stallMs`, read at the publish, from inside the tick).
  * The two run one after the other, never together: each would delay the other's timers.
+ *
+ * Then the value once more with this process's event loop at SCHED_FIFO {@link RT_PRIORITY}, as
+ * `daemon.realtimePriority` runs the daemon (daemon/realtime.ts): `rt_*` in the details (`rt_available`
+ * 0 where the machine does not permit it). The figure itself stays the default, normal priority.
  */
 import Value from 'typebox/value';
 import { Conductor } from '../agents/conductor.js';
@@ -31,7 +35,7 @@ import { type AgentsConfig, AgentsSchema } from '../config/agents-schema.js';
 import { MessageBus, Priority, systemClock } from '../daemon/bus/index.js';
 import { Scheduler } from '../daemon/kernel/scheduler.js';
 import type { Figure, RunResult } from './types.js';
-import { jitterUs, lateness, percentile, settle } from './util.js';
+import { jitterUs, lateness, percentile, settle, underRealtime } from './util.js';
 
 const BPM = 120;
 const PERIOD_MS = 60_000 / BPM;
@@ -39,6 +43,8 @@ const PERIOD_MS = 60_000 / BPM;
 const BEATS = Math.round(30_000 / PERIOD_MS);
 /** A beat later than this (ms) is looked at for a stall. */
 const LATE_MS = 1;
+/** The SCHED_FIFO priority of the real-time pass (README suggests 10 for `daemon.realtimePriority`). */
+const RT_PRIORITY = 10;
 
 /** One run's measurements. */
 interface Beats {
@@ -159,6 +165,19 @@ function cpuPercent(since: NodeJS.CpuUsage, wallSince: number): number {
   return ((used.user + used.system) / 1000 / (performance.now() - wallSince)) * 100;
 }
 
+/** The real-time pass's figures (only `rt_available: 0` when the machine refused it). */
+function rtDetails(rt: Beats | undefined): Record<string, number> {
+  if (rt === undefined) return { rt_available: 0 };
+  const us = jitterUs(rt.errorMs);
+  return {
+    rt_available: 1,
+    rt_p99_us: percentile(us, 99),
+    rt_p50_us: percentile(us, 50),
+    rt_last_beat_error_us: rt.errorMs[BEATS - 1]! * 1000,
+    rt_beats_late_over_1ms: lateness(rt.errorMs, rt.stallMs, LATE_MS).late,
+  };
+}
+
 /** The largest |x| of a list, in µs. */
 const maxAbsUs = (ms: Float64Array): number => ms.reduce((m, e) => Math.max(m, Math.abs(e)), 0) * 1000;
 
@@ -173,6 +192,8 @@ export const beatJitterP99: Figure = {
     const value = await conductorBeats();
     await settle();
     const base = await naiveBeats();
+    await settle();
+    const rt = await underRealtime(RT_PRIORITY, conductorBeats);
     const v = jitterUs(value.errorMs);
     const b = jitterUs(base.errorMs);
     const { late, lateWithStall, maxStallMs } = lateness(value.errorMs, value.stallMs, LATE_MS);
@@ -192,6 +213,7 @@ export const beatJitterP99: Figure = {
         max_stall_ms: maxStallMs,
         cpu_pct: value.cpuPct,
         baseline_cpu_pct: base.cpuPct,
+        ...rtDetails(rt.result),
       },
     };
   },

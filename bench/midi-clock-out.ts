@@ -21,6 +21,10 @@
  * for (the process lost the CPU: scheduler.ts `stallMs`, read from the tick itself); how long the
  * process waited for a CPU in all (run-queue wait, /proc) and how busy the machine was (midi-sched.ts).
  * The two clocks run one after the other, never together: each would delay the other's timers.
+ *
+ * Then the value once more with this process's event loop at SCHED_FIFO {@link RT_PRIORITY}, as
+ * `daemon.realtimePriority` runs the daemon (daemon/realtime.ts): `rt_*` in the details (`rt_available`
+ * 0 where the machine does not permit it). The figure itself stays the default, normal priority.
  */
 import { BPM_PER_PERIOD } from '../adapters/midi/clock-fit.js';
 import { EndpointStats } from '../adapters/midi/endpoints.js';
@@ -29,7 +33,7 @@ import { MessageBus, silentLogger, systemClock } from '../daemon/bus/index.js';
 import { Scheduler, type Timeline } from '../daemon/kernel/scheduler.js';
 import { busyPercent, machineTicks, schedStat } from './midi-sched.js';
 import type { Figure, RunResult } from './types.js';
-import { jitterUs, lateness, median, percentile, settle } from './util.js';
+import { jitterUs, lateness, median, percentile, settle, underRealtime } from './util.js';
 
 const BPM = 120;
 const PERIOD_MS = BPM_PER_PERIOD / BPM;
@@ -38,6 +42,8 @@ const TICKS = Math.round(10_000 / PERIOD_MS);
 const CLOCK = 0xf8;
 /** A clock later than this (ms) is looked at for a stall. */
 const LATE_MS = 1;
+/** The SCHED_FIFO priority of the real-time pass (README suggests 10 for `daemon.realtimePriority`). */
+const RT_PRIORITY = 10;
 
 /** One clock's measurements. */
 interface Clocks {
@@ -158,6 +164,19 @@ const driftUs = (c: Clocks): number =>
   (median([...c.errorMs.subarray(TICKS - DRIFT_TICKS)]) - median([...c.errorMs.subarray(0, DRIFT_TICKS)])) *
   1000;
 
+/** The real-time pass's figures (only `rt_available: 0` when the machine refused it). */
+function rtDetails(rt: Clocks | undefined): Record<string, number> {
+  if (rt === undefined) return { rt_available: 0 };
+  const us = jitterUs(rt.errorMs);
+  return {
+    rt_available: 1,
+    rt_p99_us: percentile(us, 99),
+    rt_p50_us: percentile(us, 50),
+    rt_last_tick_error_us: rt.errorMs[TICKS - 1]! * 1000,
+    rt_ticks_late_over_1ms: lateness(rt.errorMs, rt.stallMs, LATE_MS).late,
+  };
+}
+
 export const clockOutJitterP99: Figure = {
   name: 'midi.clock_out_jitter_p99_us',
   unit: 'µs',
@@ -169,6 +188,8 @@ export const clockOutJitterP99: Figure = {
     const value = await adapterClock();
     await settle();
     const base = await naiveClock();
+    await settle();
+    const rt = await underRealtime(RT_PRIORITY, adapterClock);
     const v = jitterUs(value.errorMs);
     const b = jitterUs(base.errorMs);
     const { late, lateWithStall, maxStallMs } = lateness(value.errorMs, value.stallMs, LATE_MS);
@@ -192,6 +213,7 @@ export const clockOutJitterP99: Figure = {
         runq_wait_ms: value.runqWaitMs,
         machine_busy_pct: value.machineBusyPct,
         baseline_machine_busy_pct: base.machineBusyPct,
+        ...rtDetails(rt.result),
       },
     };
   },

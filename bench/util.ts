@@ -1,4 +1,6 @@
 /** Small helpers shared by the figures and the runner. */
+import { execFileSync } from 'node:child_process';
+import { applyRealtime } from '../daemon/realtime.js';
 
 /** Median of a non-empty list (mean of the two middle values for an even count). */
 export function median(values: readonly number[]): number {
@@ -84,4 +86,22 @@ export function lateness(
     if (stallMs[i]! > 0) lateWithStall++;
   });
   return { late, lateWithStall, maxStallMs: stallMs.reduce((m, s) => Math.max(m, s), 0) };
+}
+
+/** What a run under real-time scheduling gave: its result, or why it could not run. */
+export type RealtimeRun<T> = { result: T; problem?: undefined } | { result?: undefined; problem: string };
+
+/**
+ * Runs `work` with this process's event loop at SCHED_FIFO `priority`, as `daemon.realtimePriority`
+ * does for the daemon (daemon/realtime.ts, the same call), and puts it back to normal priority after.
+ * Where that is not permitted, `work` does not run and the problem says why.
+ */
+export async function underRealtime<T>(priority: number, work: () => Promise<T>): Promise<RealtimeRun<T>> {
+  const applied = applyRealtime(priority);
+  if (applied.problem !== undefined) return { problem: applied.problem };
+  try {
+    return { result: await work() };
+  } finally {
+    execFileSync('chrt', ['--other', '--pid', '0', String(process.pid)], { stdio: 'ignore' });
+  }
 }
