@@ -8,7 +8,9 @@
  * timer wakes less than `spinMs` before the time, the scheduler waits the rest out on the CPU
  * (PERFORMANCE-NOTES.md: a busy-wait for the last 1.5 ms takes p99 error from ~1.5 ms to ~0.4 ms). The
  * default window is 4 ms: on this VM a timer sometimes woke 3 ms late, and held OSC bundles must be
- * published within 2 ms of their time. It costs up to 4 ms of one core per separate event time.
+ * published within 2 ms of their time. It costs up to 4 ms of one core per separate event time, but
+ * not the event loop: the wait yields to it every 0.1 ms, so live input (OSC, MIDI, HTTP) that arrives
+ * meanwhile is handled at once (measured before: held up to 4 ms while the band played).
  *
  * What no code in the process can help: a machine (a VM's host, a busy kernel) that takes the CPU away
  * for milliseconds (measured on this project's VMs: gaps of 1-5 ms in a busy-wait, several a second at
@@ -16,7 +18,8 @@
  * callback; `stalls` and `maxStallMs` sum up) is, for the current timer turn, how far past the entry
  * it was armed for the timer woke (beyond Node's usual timer slack) less the time the event loop was
  * busy meanwhile (`eventLoopUtilization().active`: a delay our own code caused is ours), plus every
- * gap of more than 0.5 ms between two clock reads of the busy-wait. It cannot see a stall while a
+ * gap of more than 0.5 ms between two clock reads of the busy-wait, plus, of a longer gap between two
+ * of its slices, the part this process did not spend on the CPU. It cannot see a stall while a
  * callback runs, nor tell a kernel stall from our own work in that time: a diagnosis, not an alibi.
  */
 
@@ -26,6 +29,14 @@ import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 const TIMER_SLACK_MS = 1.5;
 /** A gap between two clock reads of the busy-wait longer than this, ms, is time the process lost. */
 const SPIN_GAP_MS = 0.5;
+/** The busy-wait yields to the event loop this often (ms): the most it holds up input. */
+const SPIN_SLICE_MS = 0.1;
+
+/** CPU time (user + system) of this process, ms. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
 
 /**
  * What a part needs of time: the bus clock and callbacks at absolute times on it. The daemon gives the
@@ -75,6 +86,13 @@ export class Scheduler implements Timeline {
   private wakeAt = Number.POSITIVE_INFINITY;
   /** The event loop's utilization when the timer was armed. */
   private eluAtArm: EventLoopUtilization | undefined;
+  /** True while the next entry is waited for through event-loop turns ({@link spin}). */
+  private spinning = false;
+  /** The clock, and this process's CPU time (ms), at the end of the last spin slice. */
+  private sliceEnd = 0;
+  private cpuAtSliceEnd = 0;
+  /** Time the process lost since the timer woke (ms): see {@link stallMs}. */
+  private stall = 0;
   /** Callbacks run, and how late they ran (ms), for stats. */
   ran = 0;
   maxLateMs = 0;
@@ -112,7 +130,8 @@ export class Scheduler implements Timeline {
     if (this.stopped || this.heap.length >= this.maxPending || !Number.isFinite(time)) return undefined;
     const entry: Entry = { time, seq: this.seq++, run, cancelled: false };
     this.push(entry);
-    if (time < this.timerFor) this.arm();
+    // While spinning, every turn looks at the earliest entry: no timer to re-arm.
+    if (!this.spinning && time < this.timerFor) this.arm();
     return () => {
       entry.cancelled = true;
     };
@@ -121,6 +140,7 @@ export class Scheduler implements Timeline {
   /** Drops every pending entry and the timer. Idempotent. */
   stop(): void {
     this.stopped = true;
+    this.spinning = false;
     this.heap = [];
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
@@ -147,28 +167,22 @@ export class Scheduler implements Timeline {
     this.timer = undefined;
     const armedFor = this.timerFor;
     this.timerFor = Number.POSITIVE_INFINITY;
-    let now = this.clock();
+    const now = this.clock();
     // A timer that wakes after the entry it was armed for is a stall, unless it is within Node's usual
     // timer slack (whole ms, ~1.5 ms after the asked time) or the event loop was busy meanwhile.
     const busy = this.eluAtArm === undefined ? 0 : performance.eventLoopUtilization(this.eluAtArm).active;
-    let stall = Math.max(0, now - Math.max(armedFor, this.wakeAt + TIMER_SLACK_MS) - busy);
-    this.stallMs = stall;
-    let spun = false;
+    this.stall = Math.max(0, now - Math.max(armedFor, this.wakeAt + TIMER_SLACK_MS) - busy);
+    this.step(now);
+  };
+
+  /**
+   * Runs every entry that is due, then waits for the next one: through event-loop turns when it is
+   * within `spinMs` (see {@link spin}), else on a timer.
+   */
+  private step(now: number): void {
+    this.stallMs = this.stall;
     for (let first = this.heap[0]; first !== undefined && !this.stopped; first = this.heap[0]) {
-      if (first.time > now) {
-        // Spin once per timer turn, for the entry the timer was armed for: spinning on from entry to
-        // entry (a dense series 3 ms apart) would never give the event loop back.
-        if (spun || first.time - now > this.spinMs) break;
-        // Close enough: wait the rest out rather than risk a whole timer turn (~1 ms) of lateness.
-        let prev = now;
-        while (now < first.time) {
-          now = this.clock();
-          if (now - prev > SPIN_GAP_MS) stall += now - prev;
-          prev = now;
-        }
-        this.stallMs = stall;
-        spun = true;
-      }
+      if (first.time > now) break;
       this.pop();
       if (first.cancelled) continue;
       const late = now - first.time;
@@ -181,12 +195,58 @@ export class Scheduler implements Timeline {
       }
       now = this.clock();
     }
-    if (stall > 0) {
-      this.stalls++;
-      if (stall > this.maxStallMs) this.maxStallMs = stall;
+    const next = this.heap[0];
+    if (next !== undefined && !this.stopped && next.time - now <= this.spinMs) {
+      this.spinning = true;
+      this.sliceEnd = now;
+      this.cpuAtSliceEnd = cpuMs();
+      setImmediate(this.spin);
+      return;
     }
+    this.spinning = false;
+    if (this.stall > 0) {
+      this.stalls++;
+      if (this.stall > this.maxStallMs) this.maxStallMs = this.stall;
+    }
+    this.stall = 0;
     this.stallMs = 0;
     this.arm();
+  }
+
+  /**
+   * One turn of the wait for an entry close at hand: reads the clock in a tight loop for at most
+   * {@link SPIN_SLICE_MS}, then yields to the event loop (setImmediate), so UDP, MIDI and HTTP input
+   * waits at most a slice while the band's next beat is being waited for (a wait of the whole window at
+   * once held live input up to `spinMs`).
+   *
+   * Stalls: a gap between two clock reads of the tight loop is time the process lost (no code of ours
+   * runs there). Between two slices our own I/O handlers run: of a longer gap, only what this process
+   * did not spend on the CPU (process.cpuUsage) counts as a stall.
+   */
+  private readonly spin = (): void => {
+    if (this.stopped || !this.spinning) return;
+    let now = this.clock();
+    const gap = now - this.sliceEnd;
+    if (gap > SPIN_GAP_MS) this.stall += Math.max(0, gap - (cpuMs() - this.cpuAtSliceEnd));
+    const first = this.heap[0];
+    if (first === undefined) {
+      this.step(now);
+      return;
+    }
+    const until = Math.min(first.time, now + SPIN_SLICE_MS);
+    let prev = now;
+    while (now < until) {
+      now = this.clock();
+      if (now - prev > SPIN_GAP_MS) this.stall += now - prev;
+      prev = now;
+    }
+    if (now >= first.time) {
+      this.step(now);
+      return;
+    }
+    this.sliceEnd = now;
+    this.cpuAtSliceEnd = cpuMs();
+    setImmediate(this.spin);
   };
 
   // A binary min-heap on (time, seq): equal times run in the order they were scheduled.
