@@ -6,7 +6,7 @@
  */
 
 import { Registry } from 'prom-client';
-import { renderToWav } from '../adapters/audio/render.js';
+import { isSilence, renderToWav } from '../adapters/audio/render.js';
 import type { PerformiaConfig } from '../config/index.js';
 import { type AnyMessage, MessageBus, type Priority, silentLogger } from './bus/index.js';
 import type { Part, PartContext } from './kernel/part.js';
@@ -55,24 +55,21 @@ export interface ScriptedMessage {
 
 /** What {@link playBand} played. */
 export interface PlayedBand {
-  /** The play_* messages, `at` in ms from the first beat. */
+  /**
+   * In the order they were published, `at` in ms from the first beat: the play_* messages, and the
+   * ones that silence the output (a transport stop, a panic: `at` is when they were published), at
+   * which the audio adapter silences what sounds and what is scheduled; an offline render does the same
+   * (adapters/audio/render.ts).
+   */
   messages: AnyMessage[];
   /** The song's length in seconds: its last beat, plus a tail for the last notes. */
   seconds: number;
-  /**
-   * When the output was silenced (ms from the first beat): a transport stop or a panic, at which the
-   * audio adapter silences what sounds and what is scheduled; an offline render does the same.
-   */
-  silences: number[];
 }
 
 /** Virtual time a song may last at most (a script that stops the transport for good ends it). */
 const MAX_SONG_MS = 3_600_000;
 /** Seconds after the last beat for the last notes to ring out. */
 const TAIL_SECONDS = 2;
-/** Messages that silence the output (audio-adapter.ts: `panic`, and `transport` stop). */
-const silences = (m: AnyMessage): boolean =>
-  m.type === 'panic' || (m.type === 'transport' && (m.payload as { state?: string }).state === 'stop');
 
 /**
  * Plays the band for `bars` bars at `bpm` on a virtual clock and returns its play_* messages with
@@ -106,14 +103,13 @@ export async function playBand(
   const beats = bars * timeSignature[0];
   const period = 60_000 / bpm;
   const messages: AnyMessage[] = [];
-  const stops: number[] = [];
   let published = 0;
   let lastBeatAt = 0;
   /** Where the song ends: half a beat after its last beat was published (what falls between plays). */
   let endAt = Number.POSITIVE_INFINITY;
   bus.subscribe('*', (m) => {
     if (PLAY.has(m.type)) messages.push(m);
-    else if (silences(m)) stops.push(m.at ?? clock.now());
+    else if (isSilence(m)) messages.push({ ...m, at: m.at ?? clock.now() });
     else if (m.type === 'beat_event' && published < beats) {
       lastBeatAt = (m.payload as { at: number }).at;
       if (++published === beats) endAt = clock.now() + period / 2;
@@ -144,11 +140,7 @@ export async function playBand(
     const at = ((m.payload as { at?: number }).at ?? m.at ?? first) - first;
     return { ...m, at, payload: { ...(m.payload as object), at } };
   });
-  return {
-    messages: shifted,
-    seconds: (lastBeatAt - first + period) / 1000 + TAIL_SECONDS,
-    silences: stops.map((t) => t - first),
-  };
+  return { messages: shifted, seconds: (lastBeatAt - first + period) / 1000 + TAIL_SECONDS };
 }
 
 /** Renders the band to a WAV file. */

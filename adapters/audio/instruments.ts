@@ -198,11 +198,14 @@ export class Voices {
   }
 
   /**
-   * Silence now (panic): every voice, sounding or scheduled, fades out within ~10 ms and is stopped;
-   * later voices play on a fresh bus.
+   * Silence now (panic), or at `at` (s on the context's clock; an offline render schedules it): every
+   * voice played so far, sounding or scheduled, fades out within ~10 ms and is stopped; voices played
+   * after this call play on a fresh bus.
    */
-  silence(): void {
-    const now = this.ctx.currentTime;
+  silence(at?: number): void {
+    const now = Math.max(at ?? 0, this.ctx.currentTime);
+    // Voices that ended by then need no stop (a later stop time would only keep them in the graph).
+    this.heap.prune(now);
     const old = this.bus;
     old.gain.cancelScheduledValues(now);
     old.gain.setValueAtTime(1, now);

@@ -34,8 +34,21 @@ import {
 import { type WavFormat, WavWriter } from './wav.js';
 import { type AudioBuffer, type OfflineAudioContext, webAudio } from './web-audio.js';
 
-/** A play_* message to render: its type, payload and time (`at`: ms from the start of the render). */
+/**
+ * A message to render: a play_* message (type, payload, `at`: ms from the start of the render), or one
+ * that silences the output, as the live adapter does: a `panic`, or a `transport` stop. A silence at
+ * `at` cuts every voice of the messages before it in the list (they arrived before it), whatever their
+ * own `at`, and none after it: the list is in the order the messages were published.
+ */
 export type RenderMessage = PlayMessage;
+
+/** Whether `m` silences the output (audio-adapter.ts does the same for `panic` and a transport stop). */
+export function isSilence(m: RenderMessage): boolean {
+  return (
+    m.type === 'panic' ||
+    (m.type === 'transport' && (m.payload as { state?: unknown } | null)?.state === 'stop')
+  );
+}
 
 /** What to render. */
 export interface RenderOptions {
@@ -61,6 +74,8 @@ export interface RenderResult {
   invalid: { index: number; reason: string }[];
   /** Messages whose time falls outside the render. */
   outside: number;
+  /** Play messages a silence (panic, transport stop) cut before they started. */
+  silenced: number;
   unknownHits: number;
   /** Wall-clock time the rendering took, ms. */
   renderMs: number;
@@ -76,6 +91,8 @@ interface Timed {
   event: PlayEvent;
   /** Seconds from the start. */
   at: number;
+  /** Seconds from the start at which the first silence after it cuts it; Infinity when none does. */
+  cut: number;
 }
 
 function check(o: RenderOptions): { sampleRate: number; channels: number; frames: number } {
@@ -99,12 +116,31 @@ export async function renderOffline(options: RenderOptions): Promise<RenderResul
   const invalid: RenderResult['invalid'] = [];
   const events: Timed[] = [];
   let outside = 0;
+  let silenced = 0;
+  // Each silence cuts the events before it that it has not cut yet: walk back to the previous one.
+  let uncut = 0;
   options.messages.forEach((m, index) => {
+    if (isSilence(m)) {
+      const at = m.at ?? (m.payload as { at?: unknown } | null)?.at ?? 0;
+      if (typeof at !== 'number' || !Number.isFinite(at)) {
+        invalid.push({ index, reason: `${m.type}: at must be a finite number, got ${String(at)}` });
+        return;
+      }
+      for (; uncut < events.length; uncut++) events[uncut]!.cut = Math.max(0, at / 1000);
+      return;
+    }
     const decoded = decodePlay(m);
     if (typeof decoded === 'string') invalid.push({ index, reason: decoded });
     else if ((decoded.at ?? 0) < 0 || (decoded.at ?? 0) >= options.duration * 1000) outside++;
-    else events.push({ event: decoded.event, at: (decoded.at ?? 0) / 1000 });
+    else events.push({ event: decoded.event, at: (decoded.at ?? 0) / 1000, cut: Number.POSITIVE_INFINITY });
   });
+  // A voice whose silence came before its start never sounds (the live adapter drops it the same way).
+  for (let i = events.length - 1; i >= 0; i--) {
+    if (events[i]!.cut <= events[i]!.at) {
+      events.splice(i, 1);
+      silenced++;
+    }
+  }
   // Stable: equal times keep the messages' order, so the PRNG is consumed the same way every time.
   events.sort((a, b) => a.at - b.at);
   const settings = { ...options.band, maxVoices: Number.POSITIVE_INFINITY };
@@ -128,9 +164,21 @@ export async function renderOffline(options: RenderOptions): Promise<RenderResul
     const length = Math.max(1, Math.min(Math.ceil(end * sampleRate), frames - from));
     const ctx = offline(channels, length, sampleRate);
     seeded ??= seededNoise(ctx, settings.seed);
-    const v = new Voices(ctx, settings, ctx.destination, seeded);
-    for (const e of batch) voices += v.play(e.event, e.at - t0);
-    unknownHits += v.counters.unknownHits;
+    // One set of voices per silence that cuts some of them (and one for those none cuts): each is
+    // silenced at its own time, on a bus of its own. In time order, so the noise is consumed as before.
+    const groups = new Map<number, Voices>();
+    for (const e of batch) {
+      let v = groups.get(e.cut);
+      if (v === undefined) {
+        v = new Voices(ctx, settings, ctx.destination, seeded);
+        groups.set(e.cut, v);
+      }
+      voices += v.play(e.event, e.at - t0);
+    }
+    for (const [cut, v] of groups) {
+      if (cut - t0 < length / sampleRate) v.silence(cut - t0);
+      unknownHits += v.counters.unknownHits;
+    }
     // Connected in segment order whatever order they finish in: the mix sums its inputs in the order
     // they were connected, and a floating-point sum depends on its order.
     const previous = inFlight.at(-1) ?? connected;
@@ -160,6 +208,7 @@ export async function renderOffline(options: RenderOptions): Promise<RenderResul
     voices,
     invalid,
     outside,
+    silenced,
     unknownHits,
     renderMs: performance.now() - started,
   };
