@@ -212,8 +212,9 @@ function argSize(arg: OscArg, i: number): number {
       throw badArg(i, type, v, 'a string without NUL or lone surrogates');
     }
     case 'b':
-      if (v instanceof Uint8Array) return 4 + ((v.length + 3) & ~3);
-      throw badArg(i, type, v, 'a Uint8Array');
+      // An array of byte values too: the form a blob takes in JSON (daemon/kernel/json-values.ts).
+      if (v instanceof Uint8Array || isByteArray(v)) return 4 + ((v.length + 3) & ~3);
+      throw badArg(i, type, v, 'a Uint8Array or an array of integers 0..255');
     case 't':
       if (isTimetag(v) || (typeof v === 'number' && ntpFromMs(v) !== null)) return 8;
       throw badArg(i, type, v, 'Unix-epoch ms in NTP era 0 (1900 to 2036) or a { seconds, fraction }');
@@ -247,6 +248,10 @@ function argSize(arg: OscArg, i: number): number {
     default:
       throw badArg(i, type, v, 'a known type tag (i f s S b h t d c r m T F N I [)');
   }
+}
+
+function isByteArray(v: unknown): v is number[] {
+  return Array.isArray(v) && v.every((b) => Number.isInteger(b) && b >= 0 && b <= 255);
 }
 
 function writeUint32(out: Uint8Array, p: number, v: number): void {
@@ -299,11 +304,13 @@ function writeArgs(out: Uint8Array, args: readonly OscArg[]): void {
       case 'S':
         dataPos = writeString(out, p, v as string);
         break;
-      case 'b':
-        writeUint32(out, p, (v as Uint8Array).length);
-        out.set(v as Uint8Array, p + 4);
-        dataPos += 4 + (((v as Uint8Array).length + 3) & ~3);
+      case 'b': {
+        const blob = v as Uint8Array | number[];
+        writeUint32(out, p, blob.length);
+        out.set(blob, p + 4);
+        dataPos += 4 + ((blob.length + 3) & ~3);
         break;
+      }
       default:
         writeOther(out, arg, p);
     }

@@ -43,8 +43,8 @@ export type OscPacket = OscMessage | OscBundle;
  * An argument to encode: an explicit OSC type tag and its value.
  * - `i` an integer in the int32 range; `f` / `d` any number (NaN and ±Infinity included; a finite `f` must
  *   fit float32); `h` a safe integer, a bigint or a decimal string in the int64 range.
- * - `s` / `S` a string without NUL (sent as UTF-8); `b` a Uint8Array (a Buffer is one); `c` a 1-character
- *   string or a code point.
+ * - `s` / `S` a string without NUL (sent as UTF-8); `b` a Uint8Array (a Buffer is one) or an array of
+ *   byte values (a blob's JSON form); `c` a 1-character string or a code point.
  * - `t` Unix-epoch ms (0 is `IMMEDIATELY`) or a {@link Timetag}; `r` `{ r, g, b, a }` and `m`
  *   `{ port, status, data1, data2 }`, each an integer 0..255.
  * - `T`, `F`, `N`, `I` no value (or the value decoding gives: true, false, null, Infinity).

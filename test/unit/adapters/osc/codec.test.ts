@@ -458,6 +458,15 @@ describe('OSC timetags', () => {
   });
 });
 
+describe('OSC encoder: values as JSON carries them', () => {
+  it('encodes a blob given as an array of byte values as the same bytes as a Uint8Array', () => {
+    const asArray = encodeMessage('/b', [{ type: 'b', value: [0, 1, 254, 255, 7] }]);
+    const asBytes = encodeMessage('/b', [{ type: 'b', value: Uint8Array.of(0, 1, 254, 255, 7) }]);
+    expect(Buffer.from(asArray).equals(Buffer.from(asBytes))).toBe(true);
+    expect(Array.from(decode(asArray).args[0] as Uint8Array)).toEqual([0, 1, 254, 255, 7]);
+  });
+});
+
 describe('OSC encoder: refusals', () => {
   const bad: [OscArg, RegExp][] = [
     [
@@ -477,7 +486,14 @@ describe('OSC encoder: refusals', () => {
     [{ type: 's', value: 'a\0b' }, /argument 1 \(type 's'\): expected a string without NUL/],
     [{ type: 's', value: '\ud800x' }, /argument 1 \(type 's'\).*lone surrogates/],
     [{ type: 'S', value: 5 }, /argument 1 \(type 'S'\)/],
-    [{ type: 'b', value: [1, 2] }, /argument 1 \(type 'b'\): expected a Uint8Array, got an array/],
+    [
+      { type: 'b', value: [1, 256] },
+      /argument 1 \(type 'b'\): expected a Uint8Array or an array of integers 0\.\.255, got an array/,
+    ],
+    [
+      { type: 'b', value: [1, 'x'] },
+      /argument 1 \(type 'b'\): expected a Uint8Array or an array of integers/,
+    ],
     [{ type: 't', value: Number.POSITIVE_INFINITY }, /argument 1 \(type 't'\)/],
     [{ type: 't', value: { seconds: 1.5, fraction: 0 } }, /argument 1 \(type 't'\)/],
     [{ type: 'c', value: 'ab' }, /argument 1 \(type 'c'\)/],
