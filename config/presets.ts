@@ -53,6 +53,11 @@ const ABLETONOSC_REPLY_PORT = 11001;
  *   `/live/song/get/tempo` and `/live/song/set/tempo` exist. abletonosc/handler.py (`_start_listen`):
  *   a listener sends the current value at once, then on each change, to `/live/song/get/<property>`
  *   with the value (a float, bpm) and no index for the Song. `_set_property` sets it from argument 0.
+ * - abletonosc/application.py (at 0ca6821): when Live loads the script it sends `/live/startup` (no
+ *   arguments) to its default reply address, 127.0.0.1:11001, with no listener of before left: the
+ *   route turns it into `osc_target_restart` for `ableton`, and the adapter sends the start_listen
+ *   requests again (adapters/osc/outputs.ts). Only a Live on this machine reaches us so; for a Live
+ *   elsewhere, `systemctl reload performia` sends them again too.
  *
  * The beat: the catalog's `beat_event` is `{ beat, bar, bpm, at }`, `beat` being the beat in the bar
  * (1-based). Live sends only its running count, so the route builds the rest with the generic route
@@ -80,6 +85,12 @@ export const ABLETONOSC_PRESET: OscPreset = deepFreeze<OscPreset>({
       priority: 'HIGH',
       payload: { bpm: { arg: 0 } },
       latch: { 'abletonosc.bpm': { arg: 0 } },
+    },
+    {
+      address: '/live/startup',
+      type: 'osc_target_restart',
+      priority: 'HIGH',
+      payload: { target: { value: 'ableton' } },
     },
   ],
   targets: {

@@ -172,6 +172,9 @@ export class OscAdapter {
       this.outputs?.setRules(next.outputs);
       this.settings = { ...this.settings, outputs: next.outputs };
     });
+    // A reload is also how a show technician says "the peers restarted" (a Live on another machine,
+    // whose /live/startup never reaches us): the targets' start messages go out again.
+    this.outputs?.sendStartMessages();
     return steps.notApplied;
   }
 

@@ -16,6 +16,13 @@ export type TargetSettings = TargetConfig & {
   onStart?: readonly { address: string; args?: readonly { type: string; value?: unknown }[] }[];
 };
 
+/**
+ * A peer announced that it restarted and forgot what it was asked at start (AbletonOSC sends
+ * `/live/startup` when Live loads it, with its listeners gone): a route publishes this type with the
+ * target's name, `{ target }`, and that target's start messages are sent again.
+ */
+export const TARGET_RESTART = 'osc_target_restart';
+
 /** Origins of published messages kept for the echo check (they are delivered long before this many more). */
 const ORIGINS = 8_192;
 
@@ -25,6 +32,7 @@ export class OscOutputs {
   private compiled: CompiledOutput[];
   private readonly sender: OscSender;
   private readonly unsubscribe: (() => boolean)[] = [];
+  private startOff: (() => boolean) | undefined;
   /** A ring by message id (ids only grow): no deletes, so no Map holes to skip (measured: 4.7 µs/message). */
   private readonly originIds = new Array<number>(ORIGINS).fill(-1);
   private readonly originOf = new Array<string>(ORIGINS).fill('');
@@ -59,6 +67,22 @@ export class OscOutputs {
   async start(): Promise<void> {
     await this.sender.start();
     this.subscribeRules();
+    this.startOff = this.bus.subscribe(TARGET_RESTART, (m) => this.restarted(m), { name: 'osc:restart' });
+  }
+
+  /** A target restarted ({@link TARGET_RESTART}): its start messages again. */
+  private restarted(m: AnyMessage): void {
+    const target = (m.payload as { target?: unknown } | null)?.target;
+    if (typeof target !== 'string' || !Object.hasOwn(this.targets, target)) {
+      this.warn(
+        `restart:${String(target)}`,
+        { code: 'PFM_ERR_OSC_CONFIG', target },
+        `${TARGET_RESTART}: payload.target must name a target (known: ${Object.keys(this.targets).join(', ') || 'none'}), got ${JSON.stringify(target)}`,
+      );
+      return;
+    }
+    this.logger.info({ target }, `${target} restarted: sending its start messages again`);
+    this.sendStartMessages(target);
   }
 
   /**
@@ -82,9 +106,14 @@ export class OscOutputs {
     }
   }
 
-  /** Sends each target's start messages (call once the listeners are bound: targets may answer). */
-  sendStartMessages(): void {
+  /**
+   * Sends each target's start messages, or `only` that target's (call once the listeners are bound:
+   * targets may answer). AbletonOSC takes a listener request it already has as a new one (handler.py
+   * `_start_listen` stops the old first), so sending them again never doubles the replies.
+   */
+  sendStartMessages(only?: string): void {
     for (const [name, t] of Object.entries(this.targets)) {
+      if (only !== undefined && name !== only) continue;
       for (const m of t.onStart ?? []) {
         try {
           this.sender.send(name, encodeMessage(m.address, m.args ?? []));
@@ -97,6 +126,8 @@ export class OscOutputs {
   }
 
   async stop(): Promise<void> {
+    this.startOff?.();
+    this.startOff = undefined;
     for (const off of this.unsubscribe.splice(0)) off();
     await this.sender.stop();
   }

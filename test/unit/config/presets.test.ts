@@ -56,6 +56,13 @@ describe('the abletonosc preset', () => {
         payload: { bpm: { arg: 0 } },
         latch: { 'abletonosc.bpm': { arg: 0 } },
       },
+      // Live restarted (AbletonOSC sends /live/startup when Live loads it): ask for beats and tempo again.
+      {
+        address: '/live/startup',
+        type: 'osc_target_restart',
+        priority: 'HIGH',
+        payload: { target: { value: 'ableton' } },
+      },
     ]);
     expect(ABLETONOSC_PRESET.outputs).toEqual([
       {
@@ -93,7 +100,12 @@ describe('merging presets', () => {
     };
     const { osc } = withAbleton({ routes: [mine], outputs: [myOutput] });
     // First matching route wins: the user's route for /live/song/get/tempo is found before the preset's.
-    expect(osc.routes.map((r) => r.type)).toEqual(['my_tempo', 'beat_event', 'tempo_change']);
+    expect(osc.routes.map((r) => r.type)).toEqual([
+      'my_tempo',
+      'beat_event',
+      'tempo_change',
+      'osc_target_restart',
+    ]);
     expect(osc.routes.findIndex((r) => r.address === '/live/song/get/tempo')).toBe(0);
     expect(osc.outputs.map((o) => o.type)).toEqual(['my_tempo', 'tempo_change']);
   });
@@ -180,7 +192,7 @@ describe('YAML round trip', () => {
       ].join('\n'),
     );
     const config = loadConfig({ file });
-    expect(config.osc.routes).toHaveLength(3);
+    expect(config.osc.routes).toHaveLength(4);
     expect(config.osc.extraListen).toEqual([{ host: '0.0.0.0', port: 11001 }]);
     const again = loadConfig({ file: files.write('saved.yaml', formatConfig(config, { redact: false })) });
     expect(again).toEqual(config);
