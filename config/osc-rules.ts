@@ -2,8 +2,9 @@
  * Rules of the `osc:` section that span several keys, which the schema alone cannot say (issue #4):
  * a payload field takes exactly one source, a name it takes is one of the route's `args`, a scale has
  * distinct input bounds, an output names a known target (after presets are merged), an argument carries
- * data exactly when its type tag does, and a constant fits its type tag. Each rule looks only at parts
- * whose shape is right; the schema walk (problems.ts) reports the others.
+ * data exactly when its type tag does, a constant fits its type tag, and a target's `framing` needs
+ * `protocol: tcp` (issue #10). Each rule looks only at parts whose shape is right; the schema walk
+ * (problems.ts) reports the others.
  */
 import { checkRouteFields } from './field-rules.js';
 import { OSC_DATALESS_TAGS, OSC_TYPE_TAGS } from './osc-schema.js';
@@ -22,6 +23,7 @@ export function findOscProblems(value: unknown): ConfigProblem[] {
     checkRoute(route, path, out);
   });
   eachEntry(osc.targets, [...base, 'targets'], (target, path) => {
+    checkTargetFraming(target, path, out);
     eachObject(target.onStart, [...path, 'onStart'], (message, at) => {
       eachObject(message.args, [...at, 'args'], (arg, argPath) => {
         checkArg(arg, argPath, false, out);
@@ -67,6 +69,17 @@ function checkListeners(osc: Obj, out: ConfigProblem[]): void {
       note(listener, ['osc', 'extraListen', i], `osc.extraListen[${i}]`);
     });
   }
+}
+
+/**
+ * `framing` delimits packets on a TCP stream; a UDP datagram is one packet already. A target with
+ * `framing` but no `protocol: tcp` most likely lacks the protocol, so it is named rather than ignored.
+ */
+function checkTargetFraming(target: Obj, path: Segment[], out: ConfigProblem[]): void {
+  if (target.framing === undefined || target.protocol === 'tcp') return;
+  const protocol = typeof target.protocol === 'string' ? target.protocol : 'udp';
+  const what = `framing applies to TCP targets only (this one is ${protocol}): set protocol: tcp, or remove framing`;
+  out.push(problemAt([...path, 'framing'], target.framing, 'no framing for a UDP target', what));
 }
 
 function checkRoute(route: Obj, path: Segment[], out: ConfigProblem[]): void {

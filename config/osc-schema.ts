@@ -1,8 +1,8 @@
 /**
- * The `osc:` section of the config (issue #4): listeners (UDP, and OSC 1.1 SLIP-framed TCP), the source
- * allow-list, routes (OSC in → bus message), targets and outputs (bus message → OSC out), and presets.
- * Rules that span several keys (exactly one source per payload field, an output naming a target…) are
- * in osc-rules.ts; the presets themselves in presets.ts.
+ * The `osc:` section of the config (issue #4): listeners (UDP, and TCP with OSC 1.0 length-prefix or
+ * OSC 1.1 SLIP framing, issue #10), the source allow-list, routes (OSC in → bus message), targets and
+ * outputs (bus message → OSC out), and presets. Rules that span several keys (exactly one source per
+ * payload field, an output naming a target…) are in osc-rules.ts; the presets themselves in presets.ts.
  */
 import Type from 'typebox';
 import { PayloadFieldSchema } from './field-schema.js';
@@ -65,11 +65,17 @@ const TcpSchema = Type.Object(
       default: 57122,
       description: 'TCP port of the OSC listener; 0 picks a free port.',
     }),
+    framing: Type.Enum(['auto', 'slip', 'length'], {
+      default: 'auto',
+      description:
+        "How packets are delimited on each connection: auto tells from its first bytes (SLIP starts with END 0xC0, '/' or '#'; a length prefix with 0x00), slip is OSC 1.1 (TouchOSC, osc.js), length is OSC 1.0's int32 big-endian size before each packet (liblo, SuperCollider).",
+    }),
   },
   {
     ...closed,
     default: {},
-    description: 'An OSC 1.1 TCP listener: packets framed with SLIP (double-END), one stream per client.',
+    description:
+      'An OSC TCP listener, one stream per client, framed with SLIP (OSC 1.1) or a length prefix (OSC 1.0).',
   },
 );
 
@@ -131,8 +137,14 @@ const TargetSchema = Type.Object(
     port: Type.Integer({ minimum: 1, maximum: 65535, description: 'Port of the receiver.' }),
     protocol: Type.Enum(['udp', 'tcp'], {
       default: 'udp',
-      description: 'udp, or tcp (OSC 1.1: one connection, packets framed with SLIP).',
+      description: 'udp, or tcp (one connection, packets framed as `framing` says).',
     }),
+    framing: Type.Optional(
+      Type.Enum(['slip', 'length'], {
+        description:
+          'TCP only: slip (OSC 1.1; TouchOSC, osc.js) or length (OSC 1.0 int32 size prefix; liblo programs, SuperCollider). Absent: slip.',
+      }),
+    ),
     timetags: Type.Boolean({
       default: false,
       description:
@@ -221,7 +233,7 @@ export const OscSchema = Type.Object(
       maximum: 1048576,
       default: 65536,
       description:
-        'Largest UDP datagram or SLIP frame accepted, in bytes; larger ones are dropped and counted.',
+        'Largest packet accepted (a UDP datagram, a SLIP frame, a length-prefixed TCP packet), in bytes; larger ones are dropped and counted (a length prefix over it also closes its connection).',
     }),
     maxBundleDepth: Type.Integer({
       minimum: 1,
@@ -270,7 +282,7 @@ export const OscSchema = Type.Object(
 export type OscConfig = Type.Static<typeof OscSchema>;
 /** A UDP listener: `osc.listen` and each of `osc.extraListen`. */
 export type OscListenerConfig = Type.Static<typeof ListenerSchema>;
-/** The OSC 1.1 TCP listener. */
+/** The OSC TCP listener. */
 export type OscTcpConfig = Type.Static<typeof TcpSchema>;
 /** A route: incoming OSC → bus message. */
 export type OscRouteConfig = Type.Static<typeof RouteSchema>;

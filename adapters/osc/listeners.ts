@@ -1,13 +1,33 @@
 /**
- * OSC listeners: UDP sockets, and a TCP server with SLIP framing (OSC 1.1). They own their sockets and
- * hand raw packets to the adapter; they never decode. Bind failures become PFM_ERR_OSC_BIND with a
- * reason a show technician can act on.
+ * OSC listeners: UDP sockets, and a TCP server that reads both stream framings (OSC 1.0 length prefix,
+ * OSC 1.1 SLIP; tcp-framing.ts). They own their sockets and hand raw packets to the adapter; they never
+ * decode. Each counts every byte and packet it receives before anything else decides the packet's fate
+ * (issue #10); what the TCP framing drops is counted here, the rest by the adapter. Bind failures become
+ * PFM_ERR_OSC_BIND with a reason a show technician can act on.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { createServer, isIPv6, type Server, type Socket as TcpSocket } from 'node:net';
+import { type AddressInfo, createServer, isIPv6, type Server, type Socket as TcpSocket } from 'node:net';
 import { OscBindError } from '../../daemon/kernel/errors.js';
 import { TCP_KEEPALIVE_MS } from './sender.js';
-import { SlipDecoder } from './slip.js';
+import { type DropKind, type StreamFraming, TcpDeframer, type TcpFraming } from './tcp-framing.js';
+
+/**
+ * How a packet ended. Every packet counted in `packetsIn` ends in exactly one of these (issue #10): a
+ * bundle whose parts fare differently counts once, by its worst fate (a drop, then held, then
+ * published).
+ */
+export const PACKET_OUTCOMES = [
+  'published',
+  'held',
+  'decodeErrors',
+  'droppedAllowlist',
+  'droppedOversize',
+  'droppedFraming',
+  'droppedTooFar',
+  'refusedByBus',
+  'internalErrors',
+] as const;
+export type PacketOutcome = (typeof PACKET_OUTCOMES)[number];
 
 /** Counters of one listener, shown in /health, /adapters and /metrics. */
 export interface ListenerStats {
@@ -17,19 +37,66 @@ export interface ListenerStats {
   /** The configured port (0 = any) and, once bound, the real one. */
   port: number;
   state: 'idle' | 'bound' | 'unbound' | 'closed';
+  /** Packets received (datagrams; TCP: packets the framing delimited, or began), counted first. */
   packetsIn: number;
+  /** Bytes received (TCP: every byte read, framing included), counted first. */
   bytesIn: number;
+  /** Outcomes: every message of the packet reached the bus (routed or as osc_in). */
+  published: number;
+  /** Outcomes: a bundle held for its future timetag. */
+  held: number;
+  /** Outcomes: malformed OSC. */
   decodeErrors: number;
+  /**
+   * Outcomes: from a source outside osc.allow. TCP: connections refused at accept, before a byte is
+   * read (they bring no packet, so they are not in `packetsIn`).
+   */
   droppedAllowlist: number;
+  /** Outcomes: over osc.maxDatagramBytes (a datagram, a SLIP frame or a length prefix). */
   droppedOversize: number;
+  /** Outcomes (TCP): bytes that break the framing: a bad SLIP escape, a packet cut off by a close. */
+  droppedFraming: number;
+  /** Outcomes: a bundle too far ahead, or no room left to hold it. */
+  droppedTooFar: number;
+  /** Outcomes: the bus refused a message of the packet (queue full, or stopping). */
+  refusedByBus: number;
+  /** Outcomes: handling the packet failed unexpectedly (a bug; logged at error). */
+  internalErrors: number;
   lastError: string | null;
   /** The receive buffer the kernel granted (UDP), bytes. */
   recvBufferBytes?: number;
+  /**
+   * Datagrams the kernel dropped for this socket because its receive buffer was full (UDP; Linux's
+   * /proc/net/udp `drops`); null while unknown (no /proc, e.g. macOS, or not bound).
+   */
+  kernelDrops?: number | null;
   /** Open TCP connections. */
   connections?: number;
+  /** The configured TCP framing. */
+  framing?: TcpFraming;
+  /** TCP connections by the framing they spoke. */
+  framings?: Record<StreamFraming, number>;
+  /** TCP connections closed by the listener because their stream could not be followed. */
+  connectionsClosed?: number;
+  /** TCP connections refused because 64 were open already (no byte of theirs is read). */
+  connectionsOverLimit?: number;
 }
 
-/** Where a listener delivers a packet: the bytes and the sender as `host:port`. */
+/** A TCP stream problem, for the adapter to log (rate-limited) with the source and the reason. */
+export interface StreamProblem {
+  listener: string;
+  address: string;
+  port: number;
+  reason: string;
+  kind: DropKind;
+  /** True when the connection was closed for it. */
+  closed: boolean;
+}
+
+/**
+ * Where a listener delivers a packet: the bytes and the sender as `host:port`. The packet is already in
+ * `packetsIn` and `bytesIn`; the sink counts its outcome in `stats`.
+ */
 export type PacketSink = (bytes: Uint8Array, address: string, port: number, stats: ListenerStats) => void;
 
 /** Turns a bind error into PFM_ERR_OSC_BIND naming the port and what to do. */
@@ -55,9 +122,15 @@ export function newStats(name: string, protocol: 'udp' | 'tcp', host: string, po
     state: 'idle',
     packetsIn: 0,
     bytesIn: 0,
+    published: 0,
+    held: 0,
     decodeErrors: 0,
     droppedAllowlist: 0,
     droppedOversize: 0,
+    droppedFraming: 0,
+    droppedTooFar: 0,
+    refusedByBus: 0,
+    internalErrors: 0,
     lastError: null,
   };
 }
@@ -77,6 +150,7 @@ export class UdpListener {
     private readonly sink: PacketSink,
   ) {
     this.stats = newStats(name, 'udp', host, port);
+    this.stats.kernelDrops = null;
   }
 
   /** Binds; rejects with PFM_ERR_OSC_BIND. */
@@ -94,7 +168,11 @@ export class UdpListener {
         reject(e);
       };
       socket.once('error', onError);
-      socket.on('message', (msg, rinfo) => this.sink(msg, rinfo.address, rinfo.port, this.stats));
+      socket.on('message', (msg, rinfo) => {
+        this.stats.packetsIn++;
+        this.stats.bytesIn += msg.length;
+        this.sink(msg, rinfo.address, rinfo.port, this.stats);
+      });
       socket.bind({ address: this.host, port: this.port, exclusive: true }, () => {
         socket.off('error', onError);
         if (this.closing) {
@@ -115,6 +193,11 @@ export class UdpListener {
     });
   }
 
+  /** The bound address (what /proc/net/udp lists), or undefined while not bound. */
+  local(): AddressInfo | undefined {
+    return this.socket?.address();
+  }
+
   stop(): Promise<void> {
     this.closing = true;
     const socket = this.socket;
@@ -125,12 +208,16 @@ export class UdpListener {
   }
 }
 
-/** A TCP listener with SLIP framing; each complete frame is one packet. */
 /** TCP connections accepted at most at once: more are refused at accept. */
 const MAX_TCP_CONNECTIONS = 64;
 
+/** A TCP listener's counters: the connection figures are always there. */
+type TcpStats = ListenerStats &
+  Required<Pick<ListenerStats, 'connections' | 'framings' | 'connectionsClosed' | 'connectionsOverLimit'>>;
+
+/** A TCP listener; each connection's framing is detected from its first bytes, or configured. */
 export class TcpListener {
-  readonly stats: ListenerStats;
+  readonly stats: TcpStats;
   private server: Server | undefined;
   private readonly sockets = new Set<TcpSocket>();
   private closing = false;
@@ -139,18 +226,29 @@ export class TcpListener {
     name: string,
     private readonly host: string,
     private readonly port: number,
+    private readonly framing: TcpFraming,
     private readonly maxFrameBytes: number,
     private readonly sink: PacketSink,
-    private readonly onDropped: (reason: string, address: string) => void,
+    private readonly onProblem: (problem: StreamProblem) => void,
     private readonly allowed: (address: string) => boolean = () => true,
   ) {
-    this.stats = newStats(name, 'tcp', host, port);
-    this.stats.connections = 0;
+    this.stats = {
+      ...newStats(name, 'tcp', host, port),
+      framing,
+      connections: 0,
+      framings: { slip: 0, length: 0 },
+      connectionsClosed: 0,
+      connectionsOverLimit: 0,
+    };
   }
 
   start(): Promise<void> {
     const server = createServer((socket) => this.accept(socket));
     server.maxConnections = MAX_TCP_CONNECTIONS;
+    // Node closes a connection over maxConnections before our handler sees it: counted here.
+    server.on('drop', () => {
+      this.stats.connectionsOverLimit++;
+    });
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => {
         server.close();
@@ -202,22 +300,60 @@ export class TcpListener {
     // A controller that vanished without closing (battery out, Wi-Fi gone) is found out and its slot
     // freed, rather than held among the 64 forever.
     socket.setKeepAlive(true, TCP_KEEPALIVE_MS);
-    const address = socket.remoteAddress ?? '?';
-    const port = socket.remotePort ?? 0;
-    const decoder = new SlipDecoder(this.maxFrameBytes, {
-      frame: (frame) => this.sink(frame, address, port, this.stats),
-      dropped: (reason) => {
-        this.stats.droppedOversize++;
-        this.onDropped(reason, address);
-      },
+    const deframer = this.deframer(socket);
+    const stats = this.stats;
+    socket.on('data', (chunk: Buffer) => {
+      stats.bytesIn += chunk.length;
+      try {
+        deframer.push(chunk);
+      } catch (err) {
+        // The sink catches its own failures; this is the framing itself failing (a bug). Nothing from
+        // the wire may take the daemon down: the connection goes, the reason stays in lastError.
+        stats.lastError = (err as Error).message;
+        socket.destroy();
+      }
     });
-    socket.on('data', (chunk) => decoder.push(chunk));
+    // A packet cut off by the peer's close is counted, never silently forgotten.
+    socket.on('end', () => deframer.end());
     socket.on('error', (err) => {
-      this.stats.lastError = err.message;
+      stats.lastError = err.message;
     });
     socket.on('close', () => {
+      deframer.end();
       this.sockets.delete(socket);
-      this.stats.connections = this.sockets.size;
+      stats.connections = this.sockets.size;
+    });
+  }
+
+  /**
+   * The connection's deframer, wired to the counters: each packet it delimits is counted, then handed
+   * to the sink; each one it drops is counted with its reason and reported for the log.
+   */
+  private deframer(socket: TcpSocket): TcpDeframer {
+    const address = socket.remoteAddress ?? '?';
+    const port = socket.remotePort ?? 0;
+    const stats = this.stats;
+    const problem = (reason: string, kind: DropKind, closed: boolean): void => {
+      // The bytes a packet began with were counted in bytesIn; the packet is counted here, with its fate.
+      stats.packetsIn++;
+      if (kind === 'oversize') stats.droppedOversize++;
+      else stats.droppedFraming++;
+      if (closed) stats.connectionsClosed++;
+      this.onProblem({ listener: stats.name, address, port, reason, kind, closed });
+    };
+    return new TcpDeframer(this.framing, this.maxFrameBytes, {
+      packet: (packet) => {
+        stats.packetsIn++;
+        this.sink(packet, address, port, stats);
+      },
+      dropped: (reason, kind) => problem(reason, kind, false),
+      fatal: (reason, kind) => {
+        problem(reason, kind, true);
+        socket.destroy();
+      },
+      detected: (framing) => {
+        stats.framings[framing]++;
+      },
     });
   }
 }

@@ -1,20 +1,65 @@
 /** The OSC adapter's Prometheus metrics, read from its counters at scrape time. */
 import { Gauge, type Registry } from 'prom-client';
 import { mirrorCounter as mirror } from '../../daemon/kernel/metrics-mirror.js';
+import { PACKET_OUTCOMES } from './listeners.js';
 import type { OscAdapter } from './osc-adapter.js';
 
 /** Registers the adapter's metrics: per listener, per target, and adapter-wide. */
 export function registerOscMetrics(registry: Registry, adapter: OscAdapter): void {
+  const label = (l: { protocol: string; host: string; port: number }) =>
+    `${l.protocol}://${l.host}:${l.port}`;
   const perListener = (field: 'packetsIn' | 'decodeErrors' | 'droppedAllowlist' | 'droppedOversize') => () =>
-    adapter
-      .listenerStats()
-      .map((l) => ({ labels: { listener: `${l.protocol}://${l.host}:${l.port}` }, value: l[field] }));
+    adapter.listenerStats().map((l) => ({ labels: { listener: label(l) }, value: l[field] }));
   mirror(
     registry,
     'performia_osc_packets_in_total',
     'OSC packets received',
     ['listener'],
     perListener('packetsIn'),
+  );
+  mirror(registry, 'performia_osc_bytes_in_total', 'OSC bytes received', ['listener'], () =>
+    adapter.listenerStats().map((l) => ({ labels: { listener: label(l) }, value: l.bytesIn })),
+  );
+  // Every packet in performia_osc_packets_in_total ends in exactly one outcome (issue #10). A TCP
+  // listener's droppedAllowlist counts refused connections, which bring no packet: left out here.
+  mirror(
+    registry,
+    'performia_osc_packet_outcomes_total',
+    'OSC packets received, by how they ended (they sum to performia_osc_packets_in_total)',
+    ['listener', 'outcome'],
+    () =>
+      adapter.listenerStats().flatMap((l) =>
+        PACKET_OUTCOMES.filter((o) => l.protocol === 'udp' || o !== 'droppedAllowlist').map((outcome) => ({
+          labels: { listener: label(l), outcome },
+          value: l[outcome],
+        })),
+      ),
+  );
+  mirror(
+    registry,
+    'performia_osc_kernel_drops_total',
+    'Datagrams the kernel dropped for a UDP listener, its receive buffer full (Linux /proc/net/udp; absent when unknown)',
+    ['listener'],
+    () =>
+      adapter
+        .listenerStats()
+        .flatMap((l) =>
+          typeof l.kernelDrops === 'number' ? [{ labels: { listener: label(l) }, value: l.kernelDrops }] : [],
+        ),
+  );
+  mirror(
+    registry,
+    'performia_osc_tcp_connections_closed_total',
+    'OSC TCP connections closed by the listener: their stream could not be read',
+    ['listener'],
+    () =>
+      adapter
+        .listenerStats()
+        .flatMap((l) =>
+          l.connectionsClosed === undefined
+            ? []
+            : [{ labels: { listener: label(l) }, value: l.connectionsClosed }],
+        ),
   );
   mirror(
     registry,
@@ -63,8 +108,7 @@ export function registerOscMetrics(registry: Registry, adapter: OscAdapter): voi
     registers: [registry],
     collect() {
       this.reset();
-      for (const l of adapter.listenerStats())
-        this.set({ listener: `${l.protocol}://${l.host}:${l.port}` }, l.state === 'bound' ? 1 : 0);
+      for (const l of adapter.listenerStats()) this.set({ listener: label(l) }, l.state === 'bound' ? 1 : 0);
     },
   });
 }

@@ -1,14 +1,16 @@
 /**
  * OSC targets: where output rules send. A UDP target gets a socket of its own, connected to it, so a
  * send does no address lookup or parsing per packet (measured: that was ~15 % of a relay's CPU); a TCP
- * target keeps one SLIP-framed connection and reconnects after a loss. A send never throws into the bus: a
- * failure is counted, kept as `lastError` and reported through `onError`.
+ * target keeps one connection, framed with SLIP (OSC 1.1, the default) or an int32 length prefix
+ * (OSC 1.0, what liblo programs and SuperCollider read), and reconnects after a loss. A send never
+ * throws into the bus: a failure is counted, kept as `lastError` and reported through `onError`.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { connect, isIP, type Socket as TcpSocket } from 'node:net';
 import { OscSendError } from '../../daemon/kernel/errors.js';
 import { slipEncode } from './slip.js';
+import { lengthEncode, type StreamFraming } from './tcp-framing.js';
 
 /** A target as configured. */
 export interface TargetConfig {
@@ -16,6 +18,8 @@ export interface TargetConfig {
   port: number;
   protocol: 'udp' | 'tcp';
   timetags: boolean;
+  /** TCP only: how packets are delimited on the stream. Absent: slip. */
+  framing?: StreamFraming;
 }
 
 /** Counters of one target. */
@@ -29,6 +33,8 @@ export interface TargetStats {
   sendErrors: number;
   lastError: string | null;
   connected?: boolean;
+  /** TCP: the framing sent. */
+  framing?: StreamFraming;
 }
 
 /** Packets queued at most for a TCP target while it is disconnected; beyond, sends fail. */
@@ -78,6 +84,7 @@ export class OscSender {
         bytesOut: 0,
         sendErrors: 0,
         lastError: null,
+        ...(config.protocol === 'tcp' ? { framing: config.framing ?? 'slip' } : {}),
       };
       this.targets.set(name, {
         config,
@@ -125,7 +132,7 @@ export class OscSender {
     const t = this.targets.get(name);
     if (t === undefined || this.stopped) return;
     if (t.config.protocol === 'tcp') {
-      const framed = slipEncode(packet);
+      const framed = t.config.framing === 'length' ? lengthEncode(packet) : slipEncode(packet);
       if (t.tcp !== undefined && t.stats.connected) {
         // A target that stops reading must not make us buffer without bound.
         if (t.tcp.writableLength > TCP_MAX_UNSENT) {

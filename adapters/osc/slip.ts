@@ -1,6 +1,7 @@
 /**
  * SLIP framing for OSC 1.1 over TCP (RFC 1055, "double END" variant: a frame may start and end with
- * END). Pure: bytes in, frames out.
+ * END; a frame that only ends with END, as RFC 1055 first wrote it, is read too). Pure: bytes in,
+ * frames out.
  */
 const END = 0xc0;
 const ESC = 0xdb;
@@ -27,11 +28,14 @@ export function slipEncode(packet: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Why a frame was dropped: over the size limit, or its bytes break the framing. */
+export type DropKind = 'oversize' | 'framing';
+
 /** What the decoder reports besides frames. */
 export interface SlipEvents {
   frame(frame: Uint8Array): void;
-  /** A frame dropped: longer than the limit, or a bad escape sequence. */
-  dropped(reason: string): void;
+  /** A frame dropped: longer than the limit, a bad escape sequence, or cut off by `end()`. */
+  dropped(reason: string, kind: DropKind): void;
 }
 
 /**
@@ -44,6 +48,7 @@ export class SlipDecoder {
   private len = 0;
   private escaped = false;
   private bad: string | undefined;
+  private badKind: DropKind = 'framing';
 
   constructor(
     private readonly maxBytes: number,
@@ -66,6 +71,7 @@ export class SlipDecoder {
         else if (b === ESC_ESC) v = ESC;
         else {
           this.bad = `bad SLIP escape 0x${b.toString(16)}`;
+          this.badKind = 'framing';
           continue;
         }
       } else if (b === ESC) {
@@ -74,6 +80,7 @@ export class SlipDecoder {
       }
       if (this.len >= this.maxBytes) {
         this.bad = `frame longer than ${this.maxBytes} bytes`;
+        this.badKind = 'oversize';
         continue;
       }
       if (this.len === this.buf.length) {
@@ -85,15 +92,33 @@ export class SlipDecoder {
     }
   }
 
+  /**
+   * The stream ended (the connection closed). A frame begun but not closed by END is a packet cut
+   * off: reported as dropped, so no packet that arrived goes uncounted. Nothing buffered: no report.
+   */
+  end(): void {
+    if (this.len === 0 && this.bad === undefined && !this.escaped) return;
+    const reason =
+      this.bad !== undefined
+        ? `${this.bad}, and the connection closed before its END`
+        : `the connection closed in the middle of a SLIP frame (${this.len} bytes without END)`;
+    const kind = this.bad !== undefined ? this.badKind : 'framing';
+    this.len = 0;
+    this.escaped = false;
+    this.bad = undefined;
+    this.events.dropped(reason, kind);
+  }
+
   private endFrame(): void {
     // An ESC right before END escapes nothing: the frame is broken.
     const bad = this.bad ?? (this.escaped ? 'bad SLIP escape: ESC before END' : undefined);
+    const kind = this.bad !== undefined ? this.badKind : 'framing';
     const len = this.len;
     // Reset before reporting, so a handler that throws cannot leave the decoder in a frame.
     this.len = 0;
     this.escaped = false;
     this.bad = undefined;
-    if (bad !== undefined) this.events.dropped(bad);
+    if (bad !== undefined) this.events.dropped(bad, kind);
     else if (len > 0) this.events.frame(this.buf.slice(0, len));
   }
 }

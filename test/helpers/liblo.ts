@@ -1,25 +1,32 @@
 /**
  * liblo's command-line tools as the independent outside OSC peer (Debian package liblo-tools, installed
- * by .ci/run): `oscsend` sends one message, `oscdump` prints every message it receives.
+ * by .ci/run): `oscsend` sends one message, `oscdump` prints every message it receives. Over TCP
+ * (`osc.tcp://` URLs) liblo 0.31 sends OSC 1.0 framing, an int32 big-endian length before each packet
+ * (captured: `oscsend osc.tcp://…/addr i 1` writes 00000010 2f616464…); oscdump reads that, and SLIP too.
  */
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { eachLine, Sightings } from './waiting.js';
 
 /** True when both tools are installed. */
 export const libloAvailable = ['oscsend', 'oscdump'].every((tool) => spawnSync('which', [tool]).status === 0);
 
-/** Sends one message with oscsend (`types` as oscsend spells them, e.g. `ifs`). */
+/**
+ * Sends one message with oscsend (`types` as oscsend spells them, e.g. `ifs`): over UDP to a port on
+ * 127.0.0.1, or to a liblo URL (`osc.tcp://127.0.0.1:9000`).
+ */
 export function oscsend(
-  port: number,
+  to: number | string,
   address: string,
   types = '',
   ...values: (string | number)[]
 ): Promise<void> {
+  const dest = typeof to === 'number' ? ['127.0.0.1', String(to)] : [to];
   return new Promise((resolve, reject) => {
     execFile(
       'oscsend',
-      ['127.0.0.1', String(port), address, types, ...values.map(String)],
+      [...dest, address, types, ...values.map(String)],
       { timeout: 5_000 },
       (err, _out, stderr) =>
         err ? reject(new Error(`oscsend failed: ${stderr || err.message}`)) : resolve(),
@@ -34,6 +41,18 @@ export function freeUdpPort(): Promise<number> {
     s.once('error', reject);
     s.bind(0, '127.0.0.1', () => {
       const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A free TCP port on 127.0.0.1 (listened on and released; the caller listens on it again at once). */
+export function freeTcpPort(): Promise<number> {
+  const s = createServer();
+  return new Promise((resolve, reject) => {
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
       s.close(() => resolve(port));
     });
   });
@@ -64,10 +83,15 @@ export interface Dump {
   stop(): Promise<void>;
 }
 
-/** Starts oscdump and waits until it really receives (it prints no "ready" line: probe it). */
-export async function startDump(): Promise<Dump> {
-  const port = await freeUdpPort();
-  const proc: ChildProcess = spawn('oscdump', ['-L', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts oscdump and waits until it really receives (it prints no "ready" line: probe it). `tcp`: it
+ * listens on `osc.tcp://:port` (and the probe goes over TCP, length-framed).
+ */
+export async function startDump(protocol: 'udp' | 'tcp' = 'udp'): Promise<Dump> {
+  const port = protocol === 'udp' ? await freeUdpPort() : await freeTcpPort();
+  const url = protocol === 'udp' ? String(port) : `osc.tcp://:${port}`;
+  const to = protocol === 'udp' ? port : `osc.tcp://127.0.0.1:${port}`;
+  const proc: ChildProcess = spawn('oscdump', ['-L', url], { stdio: ['ignore', 'pipe', 'pipe'] });
   const dumped = new Sightings<DumpLine>();
   eachLine(proc.stdout, (text) => {
     const line = parseDumpLine(text);
@@ -87,7 +111,7 @@ export async function startDump(): Promise<Dump> {
     ready = true;
   });
   while (!ready) {
-    await oscsend(port, '/probe').catch(() => undefined);
+    await oscsend(to, '/probe').catch(() => undefined);
     await Promise.race([probing, new Promise((r) => setTimeout(r, 25))]);
   }
   return {

@@ -30,6 +30,7 @@ describe('osc defaults: one UDP listener on 127.0.0.1:57121, nothing else', () =
       enabled: true,
       host: '127.0.0.1',
       port: 57122,
+      framing: 'auto',
     });
   });
 
