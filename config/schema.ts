@@ -29,7 +29,15 @@ const ApiSchema = Type.Object(
     token: Type.String({
       default: '',
       description:
-        'Bearer token required by mutating routes; empty means no token (allowed only on loopback).',
+        'Bearer token required by mutating routes (and by reads with `api.tokenForReads`); empty means no token (allowed only on loopback).',
+    }),
+    tokenForReads: Type.Boolean({
+      default: false,
+      description:
+        'Require `api.token` for reads too: /stream, /config, /stats, /metrics, /agents, /adapters, /midi/ports. ' +
+        '/health still answers without it, with its status only (for a load balancer or a monitor), and /docs ' +
+        'stays open (it describes the routes, not this setup). Meant for an API bound beyond loopback; it ' +
+        'applies on loopback too. No effect while `api.token` is empty.',
     }),
     bodyLimitBytes: Type.Integer({
       minimum: 1024,
@@ -59,6 +67,18 @@ const ApiSchema = Type.Object(
           default: 1048576,
           description:
             'A WebSocket client with more unsent bytes than this is dropped, so one slow client cannot grow the memory of the daemon.',
+        }),
+        maxClients: Type.Integer({
+          minimum: 1,
+          default: 32,
+          description:
+            'Most clients connected at once (a show has a few dashboards and monitors); one more is closed with code 1013 (try again later) and the reason.',
+        }),
+        maxClientsPerAddress: Type.Integer({
+          minimum: 1,
+          default: 8,
+          description:
+            'Most clients connected at once from one address, so one machine cannot take every place; behind a reverse proxy every client has its address: raise this to `maxClients`.',
         }),
       },
       { ...closed, default: {}, description: 'Live WebSocket stream of bus traffic (/stream).' },

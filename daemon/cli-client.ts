@@ -60,6 +60,9 @@ export function formatLine(m: {
   return `${t} ${(PRIORITY_NAMES[m.priority] ?? '?').padEnd(8)} ${m.type} ${m.from}->${m.to} ${JSON.stringify(m.payload)}`;
 }
 
+/** Close codes with which the server refuses or breaks off a stream. */
+const REFUSED = new Set([1008, 1011, 1013]);
+
 /** Follows /stream, printing each message, until the server closes or SIGINT. */
 export function streamMessages(
   target: Target,
@@ -69,8 +72,15 @@ export function streamMessages(
   const url = new URL(`/stream?${query.toString()}`, target.url);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    const stop = (): void => ws.close();
+    // The token in the upgrade's Authorization header, as for every request (api.tokenForReads).
+    const headers: Record<string, string> =
+      target.token === '' ? {} : { authorization: `Bearer ${target.token}` };
+    const ws = new WebSocket(url, { headers });
+    let stopping = false;
+    const stop = (): void => {
+      stopping = true;
+      ws.close();
+    };
     process.once('SIGINT', stop);
     ws.on('message', (data) => {
       try {
@@ -83,8 +93,15 @@ export function streamMessages(
       reject(new CliRequestError(url.toString(), `${res.statusCode} ${res.statusMessage ?? ''}`.trim()));
     });
     ws.on('error', (e) => reject(new CliRequestError(url.toString(), e.message, { cause: e })));
-    ws.on('close', () => {
+    ws.on('close', (code, reason) => {
       process.off('SIGINT', stop);
+      // The server refused the stream (1008 policy, 1011 error, 1013 too many clients, RFC 6455 §7.4.1):
+      // say why, and fail. A daemon that stops just ends it.
+      if (!stopping && REFUSED.has(code)) {
+        const why = reason.toString() || `closed with code ${code}`;
+        reject(new CliRequestError(url.toString(), `the stream was closed: ${why}`));
+        return;
+      }
       resolve();
     });
   });

@@ -345,6 +345,8 @@ export class Daemon {
         parts: () => this.partInfos(),
         config: () => redactConfig(this.config),
         token: () => this.config.api.token,
+        tokenForReads: () => this.config.api.tokenForReads,
+
         metrics: this.metrics.registry,
         stream: this.stream,
         controlAgent: (id, action) => this.controlAgent(id, action),

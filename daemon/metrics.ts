@@ -14,7 +14,12 @@ import type { PartState } from './kernel/part.js';
 export interface MetricsSources {
   bus: () => MessageBus | undefined;
   parts: () => { name: string; kind: string; state: PartState }[];
-  stream: () => { clients: number; dropped: number };
+  stream: () => {
+    clients: number;
+    dropped: number;
+    /** Clients refused at each cap (issue #10); absent until the stream route creates it. */
+    refused?: { maxClients: number; maxClientsPerAddress: number };
+  };
   scheduler: () => { pending: number; ran: number; stalls: number; maxLateMs: number; maxStallMs: number };
 }
 
@@ -100,6 +105,19 @@ export function createMetrics(sources: MetricsSources): { registry: Registry; ob
     'WebSocket clients dropped for being too slow',
     [],
     () => [{ labels: {}, value: sources.stream().dropped }],
+  );
+  mirrorCounter(
+    registry,
+    'performia_stream_refused_total',
+    'WebSocket clients refused at a cap (close code 1013), by the cap: api.stream.<limit>',
+    ['limit'],
+    () => {
+      const refused = sources.stream().refused;
+      return [
+        { labels: { limit: 'maxClients' }, value: refused?.maxClients ?? 0 },
+        { labels: { limit: 'maxClientsPerAddress' }, value: refused?.maxClientsPerAddress ?? 0 },
+      ];
+    },
   );
   mirrorCounter(registry, 'performia_scheduler_runs_total', 'Timed events run by the scheduler', [], () => [
     { labels: {}, value: sources.scheduler().ran },

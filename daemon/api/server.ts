@@ -1,9 +1,9 @@
 /**
  * The control API (issue #3): a Fastify 5 server with TypeBox schemas on every route, JSON errors
- * `{ code, message }` with our PFM_ERR_… codes, a bearer token on mutating routes, a rate limit and a
- * body limit on them, OpenAPI at /docs/json with a browsable UI at /docs, and the WebSocket /stream.
+ * `{ code, message }` with our PFM_ERR_… codes, a bearer token on mutating routes (and on reads with
+ * `api.tokenForReads`, issue #10; see auth.ts), a rate limit and a body limit on them, OpenAPI at
+ * /docs/json with a browsable UI at /docs, and the WebSocket /stream with its client caps.
  */
-import { timingSafeEqual } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -18,6 +18,8 @@ import {
   ApiRateLimitedError,
   ApiUnauthorizedError,
 } from '../kernel/errors.js';
+import { type AuthSource, carriesToken, mayReadAll, needsToken, selectProtocol } from './auth.js';
+import { explainingJsonParser, type JsonParser } from './json-body.js';
 import { bandRoutes } from './routes/band.js';
 import { messageRoutes } from './routes/messages.js';
 import { midiRoutes } from './routes/midi.js';
@@ -29,12 +31,19 @@ import type { ApiServices } from './services.js';
 export interface ApiSettings {
   bodyLimitBytes: number;
   rateLimit: { max: number; timeWindowMs: number };
-  stream: { maxBufferedBytes: number };
+  /** Reads need the token too (see auth.ts); `services.tokenForReads()` wins when given. */
+  tokenForReads: boolean;
+  stream: { maxBufferedBytes: number; maxClients: number; maxClientsPerAddress: number };
 }
 
 const STREAM_DOC = {
   get: {
     summary: 'Live bus messages over WebSocket (one JSON message per text frame)',
+    description:
+      'With api.tokenForReads, the upgrade needs the token: `Authorization: Bearer <token>`, or from a ' +
+      'browser the subprotocols `performia` and `performia.bearer.<base64url of the token>` (never in ' +
+      'the URL). Over api.stream.maxClients, or api.stream.maxClientsPerAddress from one address, the ' +
+      'socket is closed at once with code 1013 (try again later) and the reason.',
     parameters: [
       {
         name: 'type',
@@ -53,15 +62,6 @@ const STREAM_DOC = {
   },
 };
 
-const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
-function tokenMatches(header: string | undefined, token: string): boolean {
-  if (header === undefined || !header.startsWith('Bearer ')) return false;
-  const given = Buffer.from(header.slice(7));
-  const want = Buffer.from(token);
-  return given.length === want.length && timingSafeEqual(given, want);
-}
-
 /** Builds the API (not yet listening). */
 export async function createApi(services: ApiServices, settings: ApiSettings, logger: Logger) {
   const app = Fastify({
@@ -79,12 +79,20 @@ export async function createApi(services: ApiServices, settings: ApiSettings, lo
       'request',
     );
   });
-  app.addHook('onRequest', async (req: FastifyRequest) => {
-    const token = services.token();
-    if (token !== '' && MUTATING.has(req.method) && !tokenMatches(req.headers.authorization, token)) {
-      throw new ApiUnauthorizedError();
-    }
-  });
+  const auth: AuthSource = {
+    token: () => services.token(),
+    tokenForReads: () => services.tokenForReads?.() ?? settings.tokenForReads,
+  };
+  if (auth.tokenForReads() && auth.token() === '') {
+    logger.warn(
+      { key: 'api.tokenForReads' },
+      'api.tokenForReads is on but api.token is empty: reads (and every route) stay open until a token is set',
+    );
+  }
+  // Fastify's own JSON parser, with errors that say why a body was refused (json-body.ts).
+  const secureJson = app.getDefaultJsonParser('error', 'error') as unknown as JsonParser;
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, explainingJsonParser(secureJson));
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
     if (error.validation !== undefined) {
@@ -126,17 +134,28 @@ export async function createApi(services: ApiServices, settings: ApiSettings, lo
     keyGenerator: (req) => req.ip ?? 'local',
     errorResponseBuilder: (_req, ctx) => new ApiRateLimitedError(ctx.max, ctx.after),
   });
-  await app.register(websocket, { options: { maxPayload: 4096 } });
+  await app.register(websocket, { options: { maxPayload: 4096, handleProtocols: selectProtocol } });
+  // Before the route is run, and for a WebSocket before the upgrade: a refused client gets a 401
+  // response and never a socket. Added after @fastify/websocket, whose own onRequest hook marks an
+  // upgrade request so that its socket is destroyed once the 401 is sent (else it lingers until the
+  // API's close gives up on it).
+  app.addHook('onRequest', async (req: FastifyRequest) => {
+    if (needsToken(req, auth) && !carriesToken(req, auth.token())) throw new ApiUnauthorizedError();
+  });
 
   const mutating = {
     bodyLimit: settings.bodyLimitBytes,
     config: { rateLimit: { max: settings.rateLimit.max, timeWindow: settings.rateLimit.timeWindowMs } },
   };
-  await app.register(statusRoutes, { services });
+  await app.register(statusRoutes, {
+    services,
+    mayReadAll: (req) => mayReadAll(req, auth),
+    streamLimits: settings.stream,
+  });
   await app.register(messageRoutes, { services, routeOptions: mutating });
   await app.register(midiRoutes, { services, routeOptions: mutating });
   await app.register(bandRoutes, { services, routeOptions: mutating });
-  await app.register(streamRoutes, { services, maxBufferedBytes: settings.stream.maxBufferedBytes });
+  await app.register(streamRoutes, { services, limits: settings.stream });
   return app;
 }
 

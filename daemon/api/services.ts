@@ -41,6 +41,17 @@ export interface StreamStats {
   clients: number;
   dropped: number;
   sent: number;
+  /**
+   * Clients refused at the caps (issue #10), by the config key of the cap they hit; the stream route
+   * creates it when the daemon did not.
+   */
+  refused?: StreamRefusals;
+}
+
+/** Counts of /stream clients refused, by the cap (`api.stream.<key>`) they hit. */
+export interface StreamRefusals {
+  maxClients: number;
+  maxClientsPerAddress: number;
 }
 
 /** The API's view of the daemon. */
@@ -52,6 +63,11 @@ export interface ApiServices {
   config(): unknown;
   /** The bearer token mutating routes need ('' = none). */
   token(): string;
+  /**
+   * `api.tokenForReads`, read live so a reload applies at once like {@link token}; when the daemon
+   * does not give it, the value the API was built with (its settings) holds until the API restarts.
+   */
+  tokenForReads?(): boolean;
   metrics: Registry;
   stream: StreamStats;
   /**

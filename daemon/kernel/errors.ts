@@ -117,6 +117,17 @@ export const ApiRateLimitedError = define<[limit: number, window: string]>()(
   429,
 );
 
+/**
+ * A /stream client over a cap (`api.stream.maxClients`, `api.stream.maxClientsPerAddress`). Sent as the
+ * WebSocket close reason (`<code>: <message>`, within the 123 bytes a close frame allows) with close code
+ * 1013, try again later.
+ */
+export const ApiStreamFullError = define<[scope: string, count: number, key: string]>()(
+  'PFM_ERR_API_STREAM_FULL',
+  'Too many /stream clients%s: %d (api.stream.%s)',
+  503,
+);
+
 /** A part of the daemon failed to start. */
 export const DaemonStartError = define<[part: string, reason: string]>()(
   'PFM_ERR_DAEMON_START',
@@ -170,6 +181,24 @@ export const OscSendError = define<[target: string, reason: string]>()(
   'PFM_ERR_OSC_SEND',
   'Cannot send OSC to %s: %s',
   500,
+);
+
+/**
+ * An OSC TCP stream that cannot be read (issue #10): bytes that fit neither framing, a length prefix
+ * over `osc.maxDatagramBytes`, a bad SLIP escape, a packet cut off by a close. Logged rate-limited with
+ * the source; the reason says whether the connection was closed.
+ */
+export const OscFramingError = define<[source: string, reason: string]>()(
+  'PFM_ERR_OSC_FRAMING',
+  'OSC over TCP from %s: %s',
+  400,
+);
+
+/** The kernel dropped datagrams for an OSC UDP listener: its receive buffer was full (issue #10). */
+export const OscRecvDropsError = define<[count: number, listener: string, advice: string]>()(
+  'PFM_ERR_OSC_RECV_DROPS',
+  'The kernel dropped %d datagrams for OSC listener %s: its receive buffer was full (%s)',
+  503,
 );
 
 /** An OSC route, output rule, target or address pattern in the config is unusable. */
@@ -268,6 +297,7 @@ export const ERRORS = {
   PFM_ERR_API_INTERNAL: ApiInternalError,
   PFM_ERR_API_NOT_FOUND: ApiNotFoundError,
   PFM_ERR_API_RATE_LIMITED: ApiRateLimitedError,
+  PFM_ERR_API_STREAM_FULL: ApiStreamFullError,
   PFM_ERR_DAEMON_START: DaemonStartError,
   PFM_ERR_DAEMON_STOP_TIMEOUT: DaemonStopTimeoutError,
   PFM_ERR_DAEMON_REALTIME: DaemonRealtimeError,
@@ -276,6 +306,8 @@ export const ERRORS = {
   PFM_ERR_OSC_ENCODE: OscEncodeError,
   PFM_ERR_OSC_BIND: OscBindError,
   PFM_ERR_OSC_SEND: OscSendError,
+  PFM_ERR_OSC_FRAMING: OscFramingError,
+  PFM_ERR_OSC_RECV_DROPS: OscRecvDropsError,
   PFM_ERR_OSC_CONFIG: OscConfigError,
   PFM_ERR_MIDI_DECODE: MidiDecodeError,
   PFM_ERR_MIDI_ENCODE: MidiEncodeError,

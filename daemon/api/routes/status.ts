@@ -2,8 +2,10 @@
  * Read-only routes: health, stats, Prometheus metrics, parts and the effective config.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { ApiServices } from '../services.js';
+import type { StreamLimits } from './stream.js';
 
 const Loose = (description: string) => Type.Object({}, { additionalProperties: true, description });
 
@@ -47,26 +49,57 @@ const HealthSchema = Type.Object({
     { description: 'The scheduler of timed events (held OSC bundles, messages with a future `at`)' },
   ),
   parts: Type.Array(PartSchema),
+  stream: Type.Object(
+    {
+      clients: Type.Integer({ description: 'Connected clients' }),
+      maxClients: Type.Integer({ description: 'api.stream.maxClients' }),
+      maxClientsPerAddress: Type.Integer({ description: 'api.stream.maxClientsPerAddress' }),
+      dropped: Type.Integer({ description: 'Clients dropped for being too slow, since start' }),
+      refused: Type.Object(
+        { maxClients: Type.Integer(), maxClientsPerAddress: Type.Integer() },
+        { description: 'Clients refused at each cap (close code 1013), since start' },
+      ),
+    },
+    { description: 'The WebSocket /stream' },
+  ),
 });
 
-export const statusRoutes: FastifyPluginAsyncTypebox<{ services: ApiServices }> = async (
-  app,
-  { services },
-) => {
+/** /health without the token when `api.tokenForReads` is on: the liveness, not the setup. */
+const HealthBriefSchema = Type.Object(
+  { status: HealthSchema.properties.status, ready: Type.Boolean() },
+  { description: 'Without the token when api.tokenForReads is on: the status only' },
+);
+const HealthResponse = Type.Union([HealthSchema, HealthBriefSchema]);
+
+export const statusRoutes: FastifyPluginAsyncTypebox<{
+  services: ApiServices;
+  /** False when the request may see /health's status only (auth.ts). */
+  mayReadAll: (req: FastifyRequest) => boolean;
+  streamLimits: Pick<StreamLimits, 'maxClients' | 'maxClientsPerAddress'>;
+}> = async (app, { services, mayReadAll, streamLimits }) => {
   app.get(
     '/health',
     {
       schema: {
         summary: 'Overall status and the state of every part',
         description:
-          'Answers 200 while the daemon serves (ok or degraded), 503 when it is failed, starting or stopping.',
-        response: { 200: HealthSchema, 503: HealthSchema },
+          'Answers 200 while the daemon serves (ok or degraded), 503 when it is failed, starting or stopping. ' +
+          'With api.tokenForReads on, a request without the token gets `{ status, ready }` only.',
+        response: { 200: HealthResponse, 503: HealthResponse },
       },
     },
-    async (_req, reply) => {
+    async (req, reply) => {
       const health = services.health();
-      const serving = health.status === 'ok' || health.status === 'degraded';
-      return reply.code(serving ? 200 : 503).send(health);
+      const code = health.status === 'ok' || health.status === 'degraded' ? 200 : 503;
+      if (!mayReadAll(req)) return reply.code(code).send({ status: health.status, ready: health.ready });
+      const { clients, dropped, refused } = services.stream;
+      const stream = {
+        clients,
+        ...streamLimits,
+        dropped,
+        refused: refused ?? { maxClients: 0, maxClientsPerAddress: 0 },
+      };
+      return reply.code(code).send({ ...health, stream });
     },
   );
 

@@ -64,6 +64,53 @@ describe('control API over a real listen', () => {
     expect(daemon.health().status).toBe('ok');
   });
 
+  it('says what is wrong with a body JSON cannot take, or that holds a __proto__ key', async () => {
+    ({ daemon } = await startDaemon(testConfig()));
+    const raw = (body: string) =>
+      fetch(`${daemon?.url}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+    const cases: [string, string][] = [
+      [
+        '{"type":"x","__proto__":{"polluted":true}}',
+        'Bad request: body must not contain a __proto__ key (prototype pollution guard), found at __proto__',
+      ],
+      [
+        '{"type":"x","payload":{"list":[1,{"__proto__":{}}]}}',
+        'Bad request: body must not contain a __proto__ key (prototype pollution guard), found at payload.list[1].__proto__',
+      ],
+      // The same key spelled with a JSON escape is the same key.
+      [
+        '{"type":"x","\\u005f_proto__":{}}',
+        'Bad request: body must not contain a __proto__ key (prototype pollution guard), found at __proto__',
+      ],
+      [
+        '{"type":"x","payload":{"constructor":{"prototype":{"polluted":true}}}}',
+        'Bad request: body must not contain a constructor.prototype key (prototype pollution guard), found at payload.constructor.prototype',
+      ],
+    ];
+    for (const [body, message] of cases) {
+      const res = await raw(body);
+      expect(res.status, body).toBe(400);
+      expect(await res.json(), body).toEqual({ code: 'PFM_ERR_API_BAD_REQUEST', message });
+    }
+    // Not valid JSON at all: the parser's reason.
+    const broken = await raw('{"type":');
+    expect(broken.status).toBe(400);
+    expect(await broken.json()).toEqual({
+      code: 'PFM_ERR_API_BAD_REQUEST',
+      message: expect.stringMatching(/^Bad request: body is not valid JSON: ./),
+    });
+    // A "constructor" key without a prototype in it is an ordinary key.
+    const fine = await raw('{"type":"x","payload":{"constructor":"Bach"}}');
+    expect(fine.status).toBe(202);
+    const stats = (await (await fetch(`${daemon.url}/stats`)).json()) as { published: number };
+    expect(stats.published).toBe(1);
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+
   it('refuses a body over the limit with 413', async () => {
     ({ daemon } = await startDaemon(testConfig({ api: { bodyLimitBytes: 1024 } })));
     const res = await post(daemon.url, { type: 'x', payload: 'a'.repeat(2_000) });

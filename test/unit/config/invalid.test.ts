@@ -54,7 +54,7 @@ describe('invalid configuration: one specific message per problem', () => {
       'aip: unknown key, did you mean "api"? (known keys: api, bus, osc, midi, audio, agents, log, daemon)',
     ]);
     expect(linesOf({ api: { prot: 8080 } })).toEqual([
-      'api.prot: unknown key, did you mean "port"? (known keys: host, port, token, bodyLimitBytes, rateLimit, stream)',
+      'api.prot: unknown key, did you mean "port"? (known keys: host, port, token, tokenForReads, bodyLimitBytes, rateLimit, stream)',
     ]);
     expect(linesOf({ osc: { listen: { whatever: 1 } } })).toEqual([
       'osc.listen.whatever: unknown key (known keys: host, port)',
@@ -111,6 +111,21 @@ describe('invalid configuration: one specific message per problem', () => {
     expect(linesOf({ api: { host: '' } })).toEqual(['api.host: expected non-empty string, got ""']);
   });
 
+  it('the API read guard and the stream caps (issue #10)', () => {
+    expect(linesOf({ api: { tokenForReads: 'yes' } })).toEqual([
+      'api.tokenForReads: expected true or false, got "yes"',
+    ]);
+    expect(linesOf({ api: { stream: { maxClients: 0, maxClientsPerAddress: 2.5 } } })).toEqual([
+      'api.stream.maxClients: expected integer >= 1, got 0',
+      'api.stream.maxClientsPerAddress: expected integer >= 1, got 2.5',
+    ]);
+    expect(validateConfig({ api: { stream: { maxClients: 3 } } }).api.stream).toEqual({
+      maxBufferedBytes: 1048576,
+      maxClients: 3,
+      maxClientsPerAddress: 8,
+    });
+  });
+
   it('a top level that is not a mapping', () => {
     expect(linesOf(42)).toEqual([
       '(top level): expected mapping with keys api, bus, osc, midi, audio, agents, log, daemon, got 42',
@@ -130,7 +145,7 @@ describe('invalid configuration: one specific message per problem', () => {
     const lines = [
       'api.port: expected integer 0..65535, got "abc"',
       'api.rateLimit.max: expected integer >= 1, got 0',
-      'api.prot: unknown key, did you mean "port"? (known keys: host, port, token, bodyLimitBytes, rateLimit, stream)',
+      'api.prot: unknown key, did you mean "port"? (known keys: host, port, token, tokenForReads, bodyLimitBytes, rateLimit, stream)',
       'bus.sliceMs: expected number > 0, got 0',
       'bus.coalesce.a.by: expected non-empty list of strings, got []',
       'bus.coalesce.b.by: missing, expected non-empty list of strings',
@@ -165,7 +180,7 @@ describe('invalid configuration from a file or the environment', () => {
     const file = files.write('bad.yaml', 'api: 5\nlog: {level: loud}\n');
     const err = invalid(() => loadConfig({ file, env: { PERFORMIA_API_PORT: '8080' } }));
     expect(err.problems.map((p) => p.message)).toEqual([
-      'api: expected mapping with keys host, port, token, bodyLimitBytes, rateLimit, stream, got 5',
+      'api: expected mapping with keys host, port, token, tokenForReads, bodyLimitBytes, rateLimit, stream, got 5',
       'log.level: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"',
     ]);
     expect(err.file).toBe(file);
