@@ -90,7 +90,7 @@ export const AudioSchema = Type.Object(
     isolation: Type.Enum(['auto', 'process', 'inline'], {
       default: 'auto',
       description:
-        'Where the audio context runs. auto: in a child process for a device (the audio stack prints on stdout, which must hold only JSON log lines), in the daemon for `none`. process: always a child. inline: always in the daemon.',
+        'Where the audio context runs. auto and process: in a child process, for a device, for `none` and for the fallback (the audio stack prints on stdout, which must hold only JSON log lines, and the child collects the nodes every voice leaves behind with a periodic GC). inline: in the daemon, for debugging and tests only: no periodic GC runs there (it would pause the bus), so the nodes of finished voices pile up until V8 happens to collect them, and memory and render cost grow with the voices played.',
     }),
     masterGain: Type.Number({
       minimum: 0,

@@ -3,10 +3,12 @@
  * an audio output, each at its `at`, sample-accurately.
  *
  * - One audio context per run (an AudioContext leaks ~185 KB of native memory when created and closed):
- *   on the configured sink, in a child process for a device (engine.ts says why), in the daemon for
- *   `none`. A device that cannot be opened is logged once, shown `degraded` in /health, and the band
- *   plays on the `none` sink (its clock runs, nothing is heard) while the device is retried in fresh
- *   child processes — or the adapter fails, as `audio.onMissingDevice` says.
+ *   on the configured sink, in a child process (engine.ts says why: the device's stdout noise, and the
+ *   periodic GC that bounds what every voice leaves behind), or in the daemon when
+ *   `audio.isolation: inline` says so (tests, debugging). A device that cannot be opened is logged once,
+ *   shown `degraded` in /health, and the band plays on the `none` sink (its clock runs, nothing is
+ *   heard; one engine per run, kept suspended while the device plays) while the device is retried in
+ *   fresh child processes — or the adapter fails, as `audio.onMissingDevice` says.
  * - Time: every `at` (bus clock, ms) goes through one {@link ClockMapping} to the audio clock, kept in
  *   step by reading both clocks every `clock.syncIntervalMs`. A voice is started early by the band's
  *   limiter delay and the device's output latency, so it leaves the device at `at`. A message without
@@ -14,62 +16,20 @@
  * - `panic`, and `transport` stop: silence now, including what is scheduled.
  */
 import { type AnyMessage, type BusLogger, type MessageBus, RateLimitedLog } from '../../daemon/bus/index.js';
-import { AudioDeviceError } from '../../daemon/kernel/errors.js';
 import type { PartHealth } from '../../daemon/kernel/part.js';
 import type { Timeline } from '../../daemon/kernel/scheduler.js';
-import { ChildEngine, type ChildEngineOptions } from './child-engine.js';
-import { ClockMapping } from './clock-mapping.js';
 import {
-  type AudioEngine,
-  type EngineInfo,
-  type EngineOptions,
-  EngineTotals,
-  LocalEngine,
-} from './engine.js';
+  type AudioAdapterOptions,
+  type AudioCounters,
+  type AudioSettings,
+  deviceError,
+  engineFor,
+} from './audio-settings.js';
+import { ClockMapping } from './clock-mapping.js';
+import { type AudioEngine, type EngineInfo, EngineTotals } from './engine.js';
 import { decodePlay } from './events.js';
-import type { InstrumentName } from './instruments.js';
 
-/** The adapter's settings (config `audio`). */
-export interface AudioSettings {
-  sinkId: string;
-  latencyHint: 'interactive' | 'balanced' | 'playback';
-  latencySeconds?: number | undefined;
-  onMissingDevice: 'fallback' | 'fail';
-  retryMs: number;
-  isolation: 'auto' | 'process' | 'inline';
-  masterGain: number;
-  maxVoices: number;
-  instruments: Readonly<Partial<Record<string, InstrumentName>>>;
-  otherChannels: InstrumentName;
-  seed: number;
-  clock: { syncIntervalMs: number; windowMs: number; slewMs: number; stepMs: number };
-}
-
-/** What the adapter counted. */
-export interface AudioCounters {
-  /** play_* messages received. */
-  received: number;
-  /** Played at their `at`. */
-  scheduled: number;
-  /** Without `at`: played at once. */
-  immediate: number;
-  /** Their `at` had passed on arrival: played at once. */
-  late: number;
-  /** Malformed play_* payloads (logged rate-limited). */
-  invalid: number;
-  /** Received while no engine was ready (between a device failure and the fallback). */
-  notReady: number;
-  panics: number;
-  /** Clock readings that failed (the audio process did not answer). */
-  syncErrors: number;
-  /** Device retries that failed. */
-  retries: number;
-}
-
-/** Options for tests and tools: how the child engine is started. */
-export interface AudioAdapterOptions {
-  child?: ChildEngineOptions;
-}
+export type { AudioAdapterOptions, AudioCounters, AudioSettings } from './audio-settings.js';
 
 /** Readings at start, a few ms apart, before the first message is mapped (~50 ms). */
 const PRIME_SAMPLES = 16;
@@ -95,12 +55,16 @@ export class AudioAdapter {
   private reason: string | undefined;
   private engine: AudioEngine | undefined;
   private info: EngineInfo | undefined;
-  /** The `none` context, made once per run at the first device failure, kept (suspended) after. */
-  private fallback: LocalEngine | undefined;
+  /**
+   * The `none` engine, made once per run at the first device failure, kept (suspended) after; made
+   * again only if its process died.
+   */
+  private fallback: { engine: AudioEngine; info: EngineInfo } | undefined;
   private device: AudioEngine | undefined;
   private readonly unsubscribe: (() => boolean)[] = [];
   private syncTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private retrying = false;
   private syncing = false;
   private stopPromise: Promise<void> | undefined;
   private lateMaxMs = 0;
@@ -131,9 +95,9 @@ export class AudioAdapter {
 
   async start(): Promise<void> {
     this.state = 'starting';
-    const wanted = this.engineFor(this.settings.sinkId);
+    const wanted = this.newEngine(this.settings.sinkId);
     try {
-      await this.use(wanted);
+      await this.use(wanted, await wanted.open());
       this.device = wanted;
     } catch (err) {
       await wanted.close();
@@ -142,11 +106,19 @@ export class AudioAdapter {
         this.reason = (err as Error).message;
         throw err;
       }
-      await this.fallBack((err as Error).message);
+      try {
+        await this.fallBack((err as Error).message);
+      } catch (fallbackErr) {
+        // Not even the `none` sink plays (its process cannot start): nothing to degrade to.
+        const failure = deviceError(fallbackErr);
+        this.state = 'failed';
+        this.reason = failure.message;
+        throw failure;
+      }
     }
     if (this.stopPromise !== undefined) {
       // Stopped while the device was being opened: stop() ran before there was anything to close.
-      await Promise.all([this.device?.close(), this.fallback?.close()]);
+      await Promise.all([this.device?.close(), this.fallback?.engine.close()]);
       return;
     }
     for (const type of ['play_note', 'play_chord', 'play_drums'] as const)
@@ -175,7 +147,7 @@ export class AudioAdapter {
       clearTimeout(this.retryTimer);
       this.engine?.silence();
       this.engine = undefined;
-      await Promise.all([this.device?.close(), this.fallback?.close()]);
+      await Promise.all([this.device?.close(), this.fallback?.engine.close()]);
       this.state = 'stopped';
     })();
     return this.stopPromise;
@@ -199,6 +171,8 @@ export class AudioAdapter {
         ...this.counters,
         lateMaxMs: this.lateMaxMs,
         ...stats,
+        // The engine process's memory, CPU and periodic GC pauses (gc-pacer.ts); null when inline.
+        engineProcess: this.engine?.stats().process ?? null,
       },
     };
   }
@@ -244,34 +218,13 @@ export class AudioAdapter {
     engine.play(decoded.event, when);
   };
 
-  /** What an engine on `sinkId` is opened with. */
-  private engineOptions(sinkId: string): EngineOptions {
-    const s = this.settings;
-    return {
-      sinkId,
-      latencyHint: s.latencySeconds ?? s.latencyHint,
-      band: {
-        masterGain: s.masterGain,
-        instruments: s.instruments,
-        otherChannels: s.otherChannels,
-        seed: s.seed,
-        maxVoices: s.maxVoices,
-      },
-    };
+  /** The engine for a sink (config `isolation`). */
+  private newEngine(sinkId: string): AudioEngine {
+    return engineFor(this.settings, sinkId, this.logger, this.options.child);
   }
 
-  /** The engine for a sink, in this process or a child (config `isolation`). */
-  private engineFor(sinkId: string): AudioEngine {
-    const s = this.settings;
-    const options = this.engineOptions(sinkId);
-    const inline = s.isolation === 'inline' || (s.isolation === 'auto' && sinkId === 'none');
-    if (inline) return new LocalEngine(options);
-    return new ChildEngine(options, this.logger, this.options.child);
-  }
-
-  /** Opens `engine`, primes the clock mapping on it, and makes it the one played. */
-  private async use(engine: AudioEngine): Promise<void> {
-    const info = await engine.open();
+  /** Primes the clock mapping on `engine` (open, `info`), and makes it the one played. */
+  private async use(engine: AudioEngine, info: EngineInfo): Promise<void> {
     // A new audio clock: a new mapping, primed before it replaces the one the current engine plays by.
     const mapping = this.newMapping();
     for (let i = 0; i < PRIME_SAMPLES; i++) {
@@ -287,7 +240,7 @@ export class AudioAdapter {
     this.info = info;
   }
 
-  /** Plays on the `none` sink in this process (created once per run), and retries the device. */
+  /** Plays on the `none` sink (an engine made once per run), and retries the device. */
   private async fallBack(reason: string): Promise<void> {
     this.reason = `${reason}; playing on the none sink`;
     this.state = 'degraded';
@@ -296,14 +249,35 @@ export class AudioAdapter {
       { code: 'PFM_ERR_AUDIO_DEVICE', sinkId: this.settings.sinkId },
       `${reason}. Playing on the 'none' sink: the audio clock runs, nothing is heard${retries}`,
     );
-    if (this.fallback === undefined) {
-      this.fallback = new LocalEngine(this.engineOptions('none'));
-      await this.use(this.fallback);
-    } else {
-      await this.fallback.resume();
-      await this.use(this.fallback);
-    }
+    await this.useFallback();
     this.scheduleRetry();
+  }
+
+  /** Plays on the kept fallback engine, resumed; on a new one at the first failure (or if it broke). */
+  private async useFallback(): Promise<void> {
+    const kept = this.fallback;
+    if (kept !== undefined) {
+      try {
+        await kept.engine.resume();
+        await this.use(kept.engine, kept.info);
+        return;
+      } catch (err) {
+        // Its process died while it rested: a new one below (the old one's memory went with it).
+        this.logger.debug({ err: (err as Error).message }, 'the none-sink fallback is gone: a new one');
+        this.fallback = undefined;
+        await kept.engine.close();
+      }
+    }
+    const engine = this.newEngine('none');
+    try {
+      const info = await engine.open();
+      this.fallback = { engine, info };
+      await this.use(engine, info);
+    } catch (err) {
+      this.fallback = undefined;
+      await engine.close();
+      throw err;
+    }
   }
 
   /** Retrying opens a new context each time: only in a child process, whose exit frees it. */
@@ -312,20 +286,30 @@ export class AudioAdapter {
     return s.retryMs > 0 && s.isolation !== 'inline' && s.sinkId !== 'none';
   }
 
+  /** One retry pending or running at a time (the fallback failing while one is pending asks again). */
   private scheduleRetry(): void {
     if (!this.canRetry() || this.stopPromise !== undefined) return;
-    this.retryTimer = setTimeout(() => void this.retry(), this.settings.retryMs);
+    if (this.retryTimer !== undefined || this.retrying) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.retrying = true;
+      void this.retry().finally(() => {
+        this.retrying = false;
+        if (this.state !== 'ok') this.scheduleRetry();
+      });
+    }, this.settings.retryMs);
   }
 
+  /** Opens the device in a fresh process; plays on it if it opened and its clock reads. */
   private async retry(): Promise<void> {
-    const device = this.engineFor(this.settings.sinkId);
+    const device = this.newEngine(this.settings.sinkId);
+    let info: EngineInfo;
     try {
-      await device.open();
+      info = await device.open();
     } catch (err) {
       this.counters.retries++;
       this.logger.debug({ err: (err as Error).message }, 'audio output still unavailable');
       await device.close();
-      this.scheduleRetry();
       return;
     }
     if (this.stopPromise !== undefined) {
@@ -333,25 +317,48 @@ export class AudioAdapter {
       return;
     }
     try {
-      await this.use(device);
+      await this.use(device, info);
     } catch (err) {
       // It opened but its clock could not be read: not usable, retried like a missing device.
       this.counters.retries++;
       this.logger.debug({ err: (err as Error).message }, 'audio output opened but its clock cannot be read');
       await device.close();
-      this.scheduleRetry();
       return;
     }
     this.device = device;
-    await this.fallback?.suspend();
     this.state = 'ok';
     this.reason = undefined;
     this.logger.info({ sinkId: this.settings.sinkId }, 'audio output back');
+    await this.suspendFallback();
   }
 
-  /** The engine in use failed (its process exited): fall back, or fail. */
+  /** The fallback rests while the device plays; one that cannot is closed (a new one is made if needed). */
+  private async suspendFallback(): Promise<void> {
+    const kept = this.fallback;
+    if (kept === undefined) return;
+    try {
+      await kept.engine.suspend();
+    } catch (err) {
+      this.logger.warn(
+        { code: 'PFM_ERR_AUDIO_DEVICE', err: (err as Error).message },
+        'the none-sink fallback could not be suspended: closed',
+      );
+      if (this.fallback === kept) this.fallback = undefined;
+      await kept.engine.close();
+    }
+  }
+
+  /**
+   * An engine failed (its process exited). The one in use: fall back (to a new fallback if it was the
+   * fallback), or fail. The fallback while it rested: dropped, a new one is made when needed.
+   */
   private async failed(engine: AudioEngine, reason: string): Promise<void> {
-    if (engine !== this.engine || this.stopPromise !== undefined) return;
+    if (this.stopPromise !== undefined) return;
+    if (this.fallback?.engine === engine) this.fallback = undefined;
+    if (engine !== this.engine) {
+      await engine.close();
+      return;
+    }
     this.retire(engine);
     this.engine = undefined;
     await engine.close();
@@ -365,7 +372,7 @@ export class AudioAdapter {
       await this.fallBack(reason);
     } catch (err) {
       this.state = 'failed';
-      this.reason = new AudioDeviceError('none', (err as Error).message).message;
+      this.reason = deviceError(err).message;
       this.logger.error({ code: 'PFM_ERR_AUDIO_DEVICE' }, this.reason);
     }
   }

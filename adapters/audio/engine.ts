@@ -7,12 +7,19 @@
  * first (cpal's JACK host, compiled in), and cpal prints `Failed to open client because of error: …`
  * with Rust's `println!` — on the process's stdout, where the daemon writes its JSON log lines — every
  * time a context opens a device, whether or not a device exists. Nothing in the library turns it off,
- * and Node cannot redirect its own fd 1 around a call. A context on `sinkId: 'none'` never looks for a
- * host (measured: no byte on stdout), so it runs in this process.
+ * and Node cannot redirect its own fd 1 around a call.
+ *
+ * Why a child process for the `none` sink too (it prints nothing): every voice creates fresh nodes, and
+ * node-web-audio-api keeps a finished node in the render graph and in native memory until its JS
+ * wrapper is garbage-collected, which V8 rarely does (it does not see the native size). The render
+ * cost and the memory grow with every voice played, unless a major GC runs now and then — a pause the
+ * daemon's bus must not take, the engine's own process can (gc-pacer.ts). Inline is for tests and
+ * debugging (`audio.isolation: inline`).
  */
 import { AudioDeviceError } from '../../daemon/kernel/errors.js';
 import type { ClockSample } from './clock-mapping.js';
 import type { PlayEvent } from './events.js';
+import type { GcStats } from './gc-pacer.js';
 import { Band, type BandCounters, type BandSettings } from './instruments.js';
 import { type AudioContext, type LatencyHint, webAudio } from './web-audio.js';
 
@@ -36,9 +43,29 @@ export interface EngineInfo {
   bandLatency: number;
 }
 
+/** Figures of the process a child engine runs in (engine-host.ts). */
+export interface EngineProcessStats {
+  pid: number;
+  /** Resident memory of the process, bytes (its native audio nodes included). */
+  rssBytes: number;
+  /** V8's heap in use, bytes: the JS wrappers of the nodes, finished or not, until a GC frees them. */
+  heapUsedBytes: number;
+  /** CPU time the process used since it started, ms: the render thread's and the IPC handling's. */
+  cpuMs: number;
+  /** The periodic major GC (gc-pacer.ts). */
+  gc: GcStats;
+}
+
 /** Live figures of an engine. */
 export interface EngineStats extends BandCounters {
   voicesActive: number;
+  /**
+   * Plays the engine received after their start time, started at once: the IPC hop or a GC pause of
+   * the engine's process made them late (the adapter counts those late on arrival as `late`).
+   */
+  startedLate: number;
+  /** The engine's own process: a child engine's only. */
+  process?: EngineProcessStats;
 }
 
 /** An audio engine as the adapter drives it. Times are seconds on the engine's audio clock. */
@@ -51,6 +78,10 @@ export interface AudioEngine {
   play(event: PlayEvent, when: number): void;
   /** Silence now: every voice, sounding or scheduled. */
   silence(): void;
+  /** Stops the clock and the rendering (the fallback, while the device plays). */
+  suspend(): Promise<void>;
+  /** Runs the clock again after {@link suspend}. */
+  resume(): Promise<void>;
   stats(): EngineStats;
   /** Closes the context (awaited). Idempotent. */
   close(): Promise<void>;
@@ -58,7 +89,24 @@ export interface AudioEngine {
   onFailure: (reason: string) => void;
 }
 
-const NO_STATS: EngineStats = { voices: 0, dropped: 0, unknownHits: 0, voicesActive: 0 };
+/** Figures of an engine that has played nothing. */
+export const NO_STATS: Readonly<EngineStats> = {
+  voices: 0,
+  dropped: 0,
+  unknownHits: 0,
+  voicesActive: 0,
+  startedLate: 0,
+};
+
+/** The figures that count up (totals across engines add them). */
+const COUNTS = ['voices', 'dropped', 'unknownHits', 'startedLate'] as const;
+
+/** `a` + `sign` × `b`, count by count; voices active from `active`. */
+function combine(a: EngineStats, b: EngineStats, sign: 1 | -1, active: number): EngineStats {
+  const out: EngineStats = { ...NO_STATS, voicesActive: active };
+  for (const k of COUNTS) out[k] = a[k] + sign * b[k];
+  return out;
+}
 
 /**
  * Totals across the engines of a run (a fallback, a device that came back, failed, came back): what
@@ -71,36 +119,19 @@ export class EngineTotals {
 
   /** Keeps what `engine` counted so far. */
   retire(engine: AudioEngine): void {
-    const fresh = this.fresh(engine);
-    this.retired = {
-      voices: this.retired.voices + fresh.voices,
-      dropped: this.retired.dropped + fresh.dropped,
-      unknownHits: this.retired.unknownHits + fresh.unknownHits,
-      voicesActive: 0,
-    };
+    this.retired = combine(this.retired, this.fresh(engine), 1, 0);
     this.counted.set(engine, engine.stats());
   }
 
   /** The totals with the engine in use (its voices active are the only ones). */
   with(engine: AudioEngine | undefined): EngineStats {
     const f = engine === undefined ? NO_STATS : this.fresh(engine);
-    return {
-      voices: this.retired.voices + f.voices,
-      dropped: this.retired.dropped + f.dropped,
-      unknownHits: this.retired.unknownHits + f.unknownHits,
-      voicesActive: f.voicesActive,
-    };
+    return combine(this.retired, f, 1, f.voicesActive);
   }
 
   private fresh(engine: AudioEngine): EngineStats {
     const s = engine.stats();
-    const c = this.counted.get(engine) ?? NO_STATS;
-    return {
-      voices: s.voices - c.voices,
-      dropped: s.dropped - c.dropped,
-      unknownHits: s.unknownHits - c.unknownHits,
-      voicesActive: s.voicesActive,
-    };
+    return combine(s, this.counted.get(engine) ?? NO_STATS, -1, s.voicesActive);
   }
 }
 
@@ -118,6 +149,7 @@ export class LocalEngine implements AudioEngine {
   private ctx: AudioContext | undefined;
   private band: Band | undefined;
   private closing: Promise<void> | undefined;
+  private startedLate = 0;
 
   constructor(
     private readonly options: EngineOptions,
@@ -174,8 +206,13 @@ export class LocalEngine implements AudioEngine {
     return this.context().currentTime;
   }
 
-  play(event: PlayEvent, when: number): void {
-    this.band?.play(event, when);
+  /** Returns the voices started (see {@link Band.play}). */
+  play(event: PlayEvent, when: number): number {
+    const band = this.band;
+    if (band === undefined) return 0;
+    // 0 is "at once" (the adapter's choice); any other time already past arrived late.
+    if (when > 0 && when < this.context().currentTime) this.startedLate++;
+    return band.play(event, when);
   }
 
   silence(): void {
@@ -184,8 +221,12 @@ export class LocalEngine implements AudioEngine {
 
   stats(): EngineStats {
     const b = this.band;
-    if (b === undefined) return { voices: 0, dropped: 0, unknownHits: 0, voicesActive: 0 };
-    return { ...b.counters, voicesActive: this.ctx?.state === 'closed' ? 0 : b.activeVoices() };
+    if (b === undefined) return { ...NO_STATS };
+    return {
+      ...b.counters,
+      voicesActive: this.ctx?.state === 'closed' ? 0 : b.activeVoices(),
+      startedLate: this.startedLate,
+    };
   }
 
   /** Stops the clock and the rendering (the fallback, while the device plays). */

@@ -2,6 +2,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import { mirrorCounter as mirror } from '../../daemon/kernel/metrics-mirror.js';
 import type { AudioAdapter } from './audio-adapter.js';
+import type { EngineProcessStats } from './engine.js';
 
 /** Registers the adapter's metrics. */
 export function registerAudioMetrics(registry: Registry, adapter: AudioAdapter): void {
@@ -19,6 +20,7 @@ export function registerAudioMetrics(registry: Registry, adapter: AudioAdapter):
         { labels: { event: 'voices' }, value: num(d.voices) },
         { labels: { event: 'dropped' }, value: num(d.dropped) },
         { labels: { event: 'unknownHits' }, value: num(d.unknownHits) },
+        { labels: { event: 'startedLate' }, value: num(d.startedLate) },
       ];
     },
   );
@@ -44,6 +46,23 @@ export function registerAudioMetrics(registry: Registry, adapter: AudioAdapter):
     registers: [registry],
     collect() {
       this.set(adapter.mapping.snapshot().lastCorrectionMs);
+    },
+  });
+  const engineProcess = () => details().engineProcess as EngineProcessStats | null | undefined;
+  new Gauge({
+    name: 'performia_audio_engine_rss_bytes',
+    help: 'Resident memory of the audio engine process, bytes (0: the engine runs in the daemon)',
+    registers: [registry],
+    collect() {
+      this.set(engineProcess()?.rssBytes ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'performia_audio_engine_gc_pause_max_ms',
+    help: 'Longest pause of the audio engine process for its periodic GC, ms',
+    registers: [registry],
+    collect() {
+      this.set(engineProcess()?.gc.maxPauseMs ?? 0);
     },
   });
   new Gauge({

@@ -1,12 +1,11 @@
 /**
- * The audio engine in a child process (what the daemon uses for a device), here on the `none` sink so
- * it runs without a device: the clock mapping across the process hop, playing, the child's failure,
- * and no child left behind.
+ * The audio engine in a child process (what the daemon uses for every real-time engine), here on the
+ * `none` sink so it runs without a device: the clock mapping across the process hop, playing, the
+ * child's failure (and the fallback's), and no child left behind.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { AudioAdapter } from '../../../adapters/audio/audio-adapter.js';
 import { ChildEngine } from '../../../adapters/audio/child-engine.js';
-import { LocalEngine } from '../../../adapters/audio/engine.js';
 import { MessageBus, silentLogger, systemClock } from '../../../daemon/bus/index.js';
 import { Scheduler } from '../../../daemon/kernel/scheduler.js';
 import { idle } from '../../helpers/bus.js';
@@ -84,14 +83,40 @@ describe('audio engine in a child process', () => {
     await until(() => adapter.health().details?.voices === 2);
   });
 
-  it('falls back to the none sink in the daemon when the audio process dies, and says why', async () => {
+  it('falls back to the none sink in a fresh audio process when the audio process dies, and says why', async () => {
     const { adapter } = await start();
-    const pid = (adapter.currentEngine as ChildEngine).pid!;
+    const first = adapter.currentEngine as ChildEngine;
+    const pid = first.pid!;
     process.kill(pid, 'SIGKILL');
-    await until(() => adapter.currentEngine instanceof LocalEngine);
+    await until(() => adapter.currentEngine !== undefined && adapter.currentEngine !== first);
+    const fallback = adapter.currentEngine as ChildEngine;
+    expect(fallback).toBeInstanceOf(ChildEngine);
+    expect(fallback.pid).not.toBe(pid);
+    expect(alive(fallback.pid!)).toBe(true);
     expect(adapter.health().state).toBe('degraded');
     expect(adapter.health().reason).toMatch(/the audio engine process exited \(signal SIGKILL\)/);
-    expect(adapter.health().details).toMatchObject({ sink: 'none', isolation: 'inline' });
+    expect(adapter.health().details).toMatchObject({ sink: 'none', isolation: 'process' });
+  });
+
+  it('replaces a fallback whose process dies with a new one, and plays on it', async () => {
+    const { bus, adapter } = await start();
+    const device = adapter.currentEngine as ChildEngine;
+    process.kill(device.pid!, 'SIGKILL');
+    await until(() => adapter.currentEngine !== undefined && adapter.currentEngine !== device);
+    const fallback = adapter.currentEngine as ChildEngine;
+    process.kill(fallback.pid!, 'SIGKILL');
+    await until(() => adapter.currentEngine !== undefined && adapter.currentEngine !== fallback);
+    const second = adapter.currentEngine as ChildEngine;
+    expect(second.pid).not.toBe(fallback.pid);
+    expect(adapter.health()).toMatchObject({ state: 'degraded', details: { sink: 'none' } });
+    bus.publish({
+      type: 'play_note',
+      payload: { note: 57, velocity: 100, duration: 0.1, channel: 1 },
+      at: systemClock() + 100,
+    });
+    await idle(bus);
+    expect(adapter.counters.scheduled).toBe(1);
+    await until(() => second.stats().voices === 1);
   });
 
   it('leaves no audio process behind when stopped', async () => {

@@ -1,18 +1,20 @@
 /**
  * No audio device (this machine has none: `new AudioContext()` throws DeviceNotAvailable): the adapter
- * degrades to the `none` sink, or fails, as config says; and whatever the audio stack prints, the
- * daemon's stdout holds only its JSON log lines.
+ * degrades to the `none` sink — in a child process, as every real-time engine with `isolation: auto` —
+ * or fails, as config says; and whatever the audio stack prints, the daemon's stdout holds only its
+ * JSON log lines.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AudioAdapter, type AudioSettings } from '../../../adapters/audio/audio-adapter.js';
 import { ChildEngine } from '../../../adapters/audio/child-engine.js';
-import { LocalEngine } from '../../../adapters/audio/engine.js';
 import { MessageBus, silentLogger, systemClock } from '../../../daemon/bus/index.js';
 import { hasCode } from '../../../daemon/kernel/errors.js';
 import { Scheduler } from '../../../daemon/kernel/scheduler.js';
+import { idle } from '../../helpers/bus.js';
 import { memoryLogger } from '../../helpers/daemon.js';
+import { until } from '../../helpers/waiting.js';
 import { CHILD, here, TS_REGISTER as register, SETTINGS } from './setup.js';
 
 const run = promisify(execFile);
@@ -50,7 +52,7 @@ async function adapterWith(settings: AudioSettings, logger = silentLogger) {
 const noDevice = !(await hasDevice());
 
 describe.runIf(noDevice)('audio adapter without an output device', () => {
-  it('degrades to the none sink, says so once, and plays on its running clock', async () => {
+  it('degrades to the none sink in a child process, says so once, and plays on its running clock', async () => {
     const { logger, lines } = memoryLogger();
     const { bus, adapter } = await adapterWith(DEVICE, logger);
     await adapter.start();
@@ -59,34 +61,42 @@ describe.runIf(noDevice)('audio adapter without an output device', () => {
     expect(h.reason).toMatch(
       /Audio output default cannot be opened: .*DeviceNotAvailable.*; playing on the none sink/,
     );
-    expect(h.details).toMatchObject({ sinkId: 'default', sink: 'none', isolation: 'inline' });
+    expect(h.details).toMatchObject({ sinkId: 'default', sink: 'none', isolation: 'process' });
     const warnings = lines.filter((l) => l.code === 'PFM_ERR_AUDIO_DEVICE');
     expect(warnings).toHaveLength(1);
     expect(warnings[0]?.msg).toMatch(/Playing on the 'none' sink: the audio clock runs, nothing is heard/);
     // The engine's noise (cpal's JACK probe on stdout, ALSA on stderr) came through the log, at debug.
     expect(lines.some((l) => l.level === 20 && /libjack|ALSA/.test(String(l.line)))).toBe(true);
-    const engine = adapter.currentEngine as LocalEngine;
-    expect(engine).toBeInstanceOf(LocalEngine);
-    const t0 = engine.currentTime();
-    await new Promise((r) => setTimeout(r, 50));
-    expect(engine.currentTime()).toBeGreaterThan(t0);
+    const engine = adapter.currentEngine as ChildEngine;
+    expect(engine).toBeInstanceOf(ChildEngine);
+    expect(engine.pid).not.toBe(process.pid);
+    // Its clock runs: readings (each a round trip to the child) move within a render quantum or two.
+    const t0 = (await engine.sample(systemClock)).audioTime;
+    const deadline = Date.now() + 2000;
+    let t1 = t0;
+    while (t1 <= t0 && Date.now() < deadline) t1 = (await engine.sample(systemClock)).audioTime;
+    expect(t1).toBeGreaterThan(t0);
     bus.publish({
       type: 'play_note',
       payload: { note: 45, velocity: 100, duration: 0.1, channel: 2 },
       at: systemClock() + 50,
     });
-    await new Promise((r) => setTimeout(r, 20));
+    await idle(bus);
     expect(adapter.counters.scheduled).toBe(1);
+    // The voice count comes back with the next clock reading (every 100 ms here).
+    await until(() => adapter.health().details?.voices === 1, 'the fallback counts the voice');
   });
 
   it('retries the device in fresh processes, keeping the one fallback context', async () => {
     const { adapter } = await adapterWith({ ...DEVICE, retryMs: 100 });
     await adapter.start();
-    const fallback = adapter.currentEngine;
+    const fallback = adapter.currentEngine as ChildEngine;
+    const pid = fallback.pid;
     const deadline = Date.now() + 10_000;
     while (adapter.counters.retries < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(adapter.counters.retries).toBeGreaterThanOrEqual(2);
     expect(adapter.currentEngine).toBe(fallback);
+    expect(fallback.pid).toBe(pid);
     expect(adapter.health().state).toBe('degraded');
   });
 
