@@ -12,6 +12,7 @@ export const groups: Readonly<Record<string, GroupLoader>> = {
   clock: async () => (await import('./clock.js')).figures,
   audio: async () => (await import('./audio.js')).figures,
   midi: async () => (await import('./midi.js')).figures,
+  analyzer: async () => (await import('./analyzer.js')).figures,
 };
 
 /** The figures of the given groups, in registry order within each group. */
