@@ -35,7 +35,7 @@ import { type AgentsConfig, AgentsSchema } from '../config/agents-schema.js';
 import { MessageBus, Priority, systemClock } from '../daemon/bus/index.js';
 import { Scheduler } from '../daemon/kernel/scheduler.js';
 import type { Figure, RunResult } from './types.js';
-import { jitterUs, lateness, percentile, settle, underRealtime } from './util.js';
+import { jitterUs, lateness, percentile, realtimeDetails, settle, underRealtime } from './util.js';
 
 const BPM = 120;
 const PERIOD_MS = 60_000 / BPM;
@@ -165,19 +165,6 @@ function cpuPercent(since: NodeJS.CpuUsage, wallSince: number): number {
   return ((used.user + used.system) / 1000 / (performance.now() - wallSince)) * 100;
 }
 
-/** The real-time pass's figures (only `rt_available: 0` when the machine refused it). */
-function rtDetails(rt: Beats | undefined): Record<string, number> {
-  if (rt === undefined) return { rt_available: 0 };
-  const us = jitterUs(rt.errorMs);
-  return {
-    rt_available: 1,
-    rt_p99_us: percentile(us, 99),
-    rt_p50_us: percentile(us, 50),
-    rt_last_beat_error_us: rt.errorMs[BEATS - 1]! * 1000,
-    rt_beats_late_over_1ms: lateness(rt.errorMs, rt.stallMs, LATE_MS).late,
-  };
-}
-
 /** The largest |x| of a list, in µs. */
 const maxAbsUs = (ms: Float64Array): number => ms.reduce((m, e) => Math.max(m, Math.abs(e)), 0) * 1000;
 
@@ -213,7 +200,7 @@ export const beatJitterP99: Figure = {
         max_stall_ms: maxStallMs,
         cpu_pct: value.cpuPct,
         baseline_cpu_pct: base.cpuPct,
-        ...rtDetails(rt.result),
+        ...realtimeDetails(rt.result, LATE_MS, 'beat'),
       },
     };
   },

@@ -33,7 +33,7 @@ import { MessageBus, silentLogger, systemClock } from '../daemon/bus/index.js';
 import { Scheduler, type Timeline } from '../daemon/kernel/scheduler.js';
 import { busyPercent, machineTicks, schedStat } from './midi-sched.js';
 import type { Figure, RunResult } from './types.js';
-import { jitterUs, lateness, median, percentile, settle, underRealtime } from './util.js';
+import { jitterUs, lateness, median, percentile, realtimeDetails, settle, underRealtime } from './util.js';
 
 const BPM = 120;
 const PERIOD_MS = BPM_PER_PERIOD / BPM;
@@ -164,19 +164,6 @@ const driftUs = (c: Clocks): number =>
   (median([...c.errorMs.subarray(TICKS - DRIFT_TICKS)]) - median([...c.errorMs.subarray(0, DRIFT_TICKS)])) *
   1000;
 
-/** The real-time pass's figures (only `rt_available: 0` when the machine refused it). */
-function rtDetails(rt: Clocks | undefined): Record<string, number> {
-  if (rt === undefined) return { rt_available: 0 };
-  const us = jitterUs(rt.errorMs);
-  return {
-    rt_available: 1,
-    rt_p99_us: percentile(us, 99),
-    rt_p50_us: percentile(us, 50),
-    rt_last_tick_error_us: rt.errorMs[TICKS - 1]! * 1000,
-    rt_ticks_late_over_1ms: lateness(rt.errorMs, rt.stallMs, LATE_MS).late,
-  };
-}
-
 export const clockOutJitterP99: Figure = {
   name: 'midi.clock_out_jitter_p99_us',
   unit: 'µs',
@@ -213,7 +200,7 @@ export const clockOutJitterP99: Figure = {
         runq_wait_ms: value.runqWaitMs,
         machine_busy_pct: value.machineBusyPct,
         baseline_machine_busy_pct: base.machineBusyPct,
-        ...rtDetails(rt.result),
+        ...realtimeDetails(rt.result, LATE_MS, 'tick'),
       },
     };
   },

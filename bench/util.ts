@@ -105,3 +105,24 @@ export async function underRealtime<T>(priority: number, work: () => Promise<T>)
     execFileSync('chrt', ['--other', '--pid', '0', String(process.pid)], { stdio: 'ignore' });
   }
 }
+
+/**
+ * The figures of a timing run made under real-time priority ({@link underRealtime}), as `rt_*` details:
+ * p99 and p50 of |error|, the last event's signed error and how many came over `lateMs` late; only
+ * `rt_available: 0` when the machine refused it. `what` names the events (`beat`, `tick`).
+ */
+export function realtimeDetails(
+  run: { errorMs: Float64Array; stallMs: Float64Array } | undefined,
+  lateMs: number,
+  what: string,
+): Record<string, number> {
+  if (run === undefined) return { rt_available: 0 };
+  const us = jitterUs(run.errorMs);
+  return {
+    rt_available: 1,
+    rt_p99_us: percentile(us, 99),
+    rt_p50_us: percentile(us, 50),
+    [`rt_last_${what}_error_us`]: run.errorMs[run.errorMs.length - 1]! * 1000,
+    [`rt_${what}s_late_over_${lateMs}ms`]: lateness(run.errorMs, run.stallMs, lateMs).late,
+  };
+}
