@@ -35,7 +35,7 @@ import { type AgentsConfig, AgentsSchema } from '../config/agents-schema.js';
 import { MessageBus, Priority, systemClock } from '../daemon/bus/index.js';
 import { Scheduler } from '../daemon/kernel/scheduler.js';
 import type { Figure, RunResult } from './types.js';
-import { jitterUs, lateness, percentile, realtimeDetails, settle, underRealtime } from './util.js';
+import { timingFigure } from './util.js';
 
 const BPM = 120;
 const PERIOD_MS = 60_000 / BPM;
@@ -175,33 +175,12 @@ export const beatJitterP99: Figure = {
   goal: '< 1000 µs (and last beat within 1 ms: details)',
   met: (value) => value < 1_000,
   async run(): Promise<RunResult> {
-    await settle();
-    const value = await conductorBeats();
-    await settle();
-    const base = await naiveBeats();
-    await settle();
-    const rt = await underRealtime(RT_PRIORITY, conductorBeats);
-    const v = jitterUs(value.errorMs);
-    const b = jitterUs(base.errorMs);
-    const { late, lateWithStall, maxStallMs } = lateness(value.errorMs, value.stallMs, LATE_MS);
-    return {
-      value: percentile(v, 99),
-      baseline: percentile(b, 99),
-      details: {
-        p50_us: percentile(v, 50),
-        max_us: percentile(v, 100),
-        last_beat_error_us: value.errorMs[BEATS - 1]! * 1000,
-        at_max_error_us: maxAbsUs(value.atErrorMs),
-        baseline_p50_us: percentile(b, 50),
-        baseline_last_beat_error_us: base.errorMs[BEATS - 1]! * 1000,
-        beats: BEATS,
-        beats_late_over_1ms: late,
-        beats_late_with_stall_seen: lateWithStall,
-        max_stall_ms: maxStallMs,
-        cpu_pct: value.cpuPct,
-        baseline_cpu_pct: base.cpuPct,
-        ...realtimeDetails(rt.result, LATE_MS, 'beat'),
-      },
-    };
+    const { value, result } = await timingFigure(conductorBeats, naiveBeats, {
+      what: 'beat',
+      lateMs: LATE_MS,
+      rtPriority: RT_PRIORITY,
+    });
+    result.details.at_max_error_us = maxAbsUs(value.atErrorMs);
+    return result;
   },
 };

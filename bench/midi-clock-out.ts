@@ -33,7 +33,7 @@ import { MessageBus, silentLogger, systemClock } from '../daemon/bus/index.js';
 import { Scheduler, type Timeline } from '../daemon/kernel/scheduler.js';
 import { busyPercent, machineTicks, schedStat } from './midi-sched.js';
 import type { Figure, RunResult } from './types.js';
-import { jitterUs, lateness, median, percentile, realtimeDetails, settle, underRealtime } from './util.js';
+import { median, timingFigure } from './util.js';
 
 const BPM = 120;
 const PERIOD_MS = BPM_PER_PERIOD / BPM;
@@ -171,37 +171,18 @@ export const clockOutJitterP99: Figure = {
   goal: '< 1000 µs (and last clock within 1 ms: details)',
   met: (value) => value < 1_000,
   async run(): Promise<RunResult> {
-    await settle();
-    const value = await adapterClock();
-    await settle();
-    const base = await naiveClock();
-    await settle();
-    const rt = await underRealtime(RT_PRIORITY, adapterClock);
-    const v = jitterUs(value.errorMs);
-    const b = jitterUs(base.errorMs);
-    const { late, lateWithStall, maxStallMs } = lateness(value.errorMs, value.stallMs, LATE_MS);
-    return {
-      value: percentile(v, 99),
-      baseline: percentile(b, 99),
-      details: {
-        p50_us: percentile(v, 50),
-        max_us: percentile(v, 100),
-        last_tick_error_us: value.errorMs[TICKS - 1]! * 1000,
-        drift_us: driftUs(value),
-        baseline_p50_us: percentile(b, 50),
-        baseline_last_tick_error_us: base.errorMs[TICKS - 1]! * 1000,
-        baseline_drift_us: driftUs(base),
-        ticks: TICKS,
-        ticks_late_over_1ms: late,
-        ticks_late_with_stall_seen: lateWithStall,
-        max_stall_ms: maxStallMs,
-        cpu_pct: value.cpuPct,
-        baseline_cpu_pct: base.cpuPct,
-        runq_wait_ms: value.runqWaitMs,
-        machine_busy_pct: value.machineBusyPct,
-        baseline_machine_busy_pct: base.machineBusyPct,
-        ...realtimeDetails(rt.result, LATE_MS, 'tick'),
-      },
-    };
+    const { value, base, result } = await timingFigure(adapterClock, naiveClock, {
+      what: 'tick',
+      lateMs: LATE_MS,
+      rtPriority: RT_PRIORITY,
+    });
+    Object.assign(result.details, {
+      drift_us: driftUs(value),
+      baseline_drift_us: driftUs(base),
+      runq_wait_ms: value.runqWaitMs,
+      machine_busy_pct: value.machineBusyPct,
+      baseline_machine_busy_pct: base.machineBusyPct,
+    });
+    return result;
   },
 };

@@ -1,6 +1,7 @@
 /** Small helpers shared by the figures and the runner. */
 import { execFileSync } from 'node:child_process';
 import { applyRealtime } from '../daemon/realtime.js';
+import type { RunResult } from './types.js';
 
 /** Median of a non-empty list (mean of the two middle values for an even count). */
 export function median(values: readonly number[]): number {
@@ -96,7 +97,7 @@ export type RealtimeRun<T> = { result: T; problem?: undefined } | { result?: und
  * does for the daemon (daemon/realtime.ts, the same call), and puts it back to normal priority after.
  * Where that is not permitted, `work` does not run and the problem says why.
  */
-export async function underRealtime<T>(priority: number, work: () => Promise<T>): Promise<RealtimeRun<T>> {
+async function underRealtime<T>(priority: number, work: () => Promise<T>): Promise<RealtimeRun<T>> {
   const applied = applyRealtime(priority);
   if (applied.problem !== undefined) return { problem: applied.problem };
   try {
@@ -111,7 +112,7 @@ export async function underRealtime<T>(priority: number, work: () => Promise<T>)
  * p99 and p50 of |error|, the last event's signed error and how many came over `lateMs` late; only
  * `rt_available: 0` when the machine refused it. `what` names the events (`beat`, `tick`).
  */
-export function realtimeDetails(
+function realtimeDetails(
   run: { errorMs: Float64Array; stallMs: Float64Array } | undefined,
   lateMs: number,
   what: string,
@@ -125,4 +126,53 @@ export function realtimeDetails(
     [`rt_last_${what}_error_us`]: run.errorMs[run.errorMs.length - 1]! * 1000,
     [`rt_${what}s_late_over_${lateMs}ms`]: lateness(run.errorMs, run.stallMs, lateMs).late,
   };
+}
+
+/** One run of a timing figure: each event's error (ms), the stall the scheduler saw, the CPU it cost. */
+export interface TimingRun {
+  errorMs: Float64Array;
+  stallMs: Float64Array;
+  cpuPct: number;
+}
+
+/**
+ * The run of a timing figure (clock out, beats): the value's events, then the naive baseline's, then the
+ * value's again under real-time priority, one after the other (each would delay the other's timers).
+ * Returns the runs, and the figure with the details both figures report (`what` names the events).
+ */
+export async function timingFigure<T extends TimingRun, B extends TimingRun>(
+  measure: () => Promise<T>,
+  naive: () => Promise<B>,
+  options: { what: string; lateMs: number; rtPriority: number },
+): Promise<{ value: T; base: B; result: RunResult & { details: Record<string, number> } }> {
+  await settle();
+  const value = await measure();
+  await settle();
+  const base = await naive();
+  await settle();
+  const rt = await underRealtime(options.rtPriority, measure);
+  const { what, lateMs } = options;
+  const v = jitterUs(value.errorMs);
+  const b = jitterUs(base.errorMs);
+  const { late, lateWithStall, maxStallMs } = lateness(value.errorMs, value.stallMs, lateMs);
+  const last = (run: TimingRun) => run.errorMs[run.errorMs.length - 1]! * 1000;
+  const result = {
+    value: percentile(v, 99),
+    baseline: percentile(b, 99),
+    details: {
+      p50_us: percentile(v, 50),
+      max_us: percentile(v, 100),
+      [`last_${what}_error_us`]: last(value),
+      baseline_p50_us: percentile(b, 50),
+      [`baseline_last_${what}_error_us`]: last(base),
+      [`${what}s`]: value.errorMs.length,
+      [`${what}s_late_over_${lateMs}ms`]: late,
+      [`${what}s_late_with_stall_seen`]: lateWithStall,
+      max_stall_ms: maxStallMs,
+      cpu_pct: value.cpuPct,
+      baseline_cpu_pct: base.cpuPct,
+      ...realtimeDetails(rt.result, lateMs, what),
+    },
+  };
+  return { value, base, result };
 }
