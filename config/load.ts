@@ -10,6 +10,7 @@ import { parseDocument, stringify } from 'yaml';
 import { ConfigFileError, ConfigInvalidError } from '../daemon/kernel/errors.js';
 import { deepFreeze } from './deep-freeze.js';
 import { withDefaults } from './defaults.js';
+import { findListenProblems } from './listen-rules.js';
 import { findMidiProblems } from './midi-rules.js';
 import { findOscProblems } from './osc-rules.js';
 import { applyPresets } from './presets.js';
@@ -121,6 +122,7 @@ function check(merged: unknown, sources: ReadonlyMap<string, string>, file?: str
     ...findProblems(ConfigSchema, value, sources),
     ...findOscProblems(value),
     ...findMidiProblems(value),
+    ...findListenProblems(value),
   ];
   if (problems.length === 0 && !Value.Check(ConfigSchema, value)) {
     // Safety net: our walk covers the keywords the schema uses today; if someone adds one it does not

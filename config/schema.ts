@@ -7,6 +7,7 @@ import Value from 'typebox/value';
 import { AgentsSchema } from './agents-schema.js';
 import { AudioSchema } from './audio-schema.js';
 import { deepFreeze } from './deep-freeze.js';
+import { ListenSchema } from './listen-schema.js';
 import { MidiSchema } from './midi-schema.js';
 import { OscSchema } from './osc-schema.js';
 
@@ -199,6 +200,7 @@ export const ConfigSchema = Type.Object(
     osc: OscSchema,
     midi: MidiSchema,
     audio: AudioSchema,
+    listen: ListenSchema,
     agents: AgentsSchema,
     log: LogSchema,
     daemon: DaemonSchema,

@@ -31,8 +31,15 @@ export interface MessageMap {
   tempo_change: { bpm: number };
   /** A new chord progression for the conductor, one chord symbol per bar, from the next bar on. */
   progression_change: { chords: string[] };
-  pitch_detected: { hz: number; midi: number; cents: number; confidence: number };
+  /**
+   * A confident pitch of the live input that differs from the last one (issue #9): `midi` the nearest
+   * note, `note` its name (`A4`), `cents` the offset from it, `at` when the sound began.
+   */
+  pitch_detected: { hz: number; midi: number; note: string; cents: number; confidence: number; at: BusTime };
+  /** The start of a sound in the live input: `at` when it began (not when it was detected). */
   onset_detected: { at: BusTime; strength: number };
+  /** The live input's tempo (issue #9); `beat`: the time of one of its beats, its phase, when known. */
+  tempo_detected: { bpm: number; confidence: number; beat?: BusTime };
   play_note: { note: number; velocity: number; duration: number; channel: number; at?: BusTime };
   play_chord: { notes: number[]; velocity: number; duration: number; channel: number; at?: BusTime };
   play_drums: { hits: string[]; velocity: number; at?: BusTime };
@@ -67,6 +74,7 @@ export const DEFAULT_PRIORITY: { readonly [K in MessageType]: Priority } = {
   progression_change: Priority.HIGH,
   pitch_detected: Priority.CRITICAL,
   onset_detected: Priority.CRITICAL,
+  tempo_detected: Priority.HIGH,
   play_note: Priority.NORMAL,
   play_chord: Priority.NORMAL,
   play_drums: Priority.NORMAL,
@@ -87,6 +95,7 @@ export const DISCRETE_TYPES: ReadonlySet<string> = new Set<string>([
   'beat_event',
   'transport',
   'chord_change',
+  'pitch_detected',
   'onset_detected',
   'play_note',
   'play_chord',

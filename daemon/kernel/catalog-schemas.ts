@@ -13,6 +13,7 @@ const Time = Type.Number({ description: 'ms on the bus clock' });
 const Note = Type.Integer({ minimum: 0, maximum: 127 });
 const Velocity = Type.Integer({ minimum: 0, maximum: 127 });
 const Channel = Type.Integer({ minimum: 1, maximum: 16 });
+const Unit = Type.Number({ minimum: 0, maximum: 1 });
 const open = { additionalProperties: false } as const;
 
 /** One schema per catalog type. */
@@ -38,10 +39,21 @@ export const PAYLOAD_SCHEMAS = {
     open,
   ),
   pitch_detected: Type.Object(
-    { hz: Num, midi: Num, cents: Num, confidence: Type.Number({ minimum: 0, maximum: 1 }) },
+    {
+      hz: Type.Number({ exclusiveMinimum: 0 }),
+      midi: Num,
+      note: Type.String({ minLength: 1, maxLength: 8 }),
+      cents: Num,
+      confidence: Unit,
+      at: Time,
+    },
     open,
   ),
   onset_detected: Type.Object({ at: Time, strength: Num }, open),
+  tempo_detected: Type.Object(
+    { bpm: Type.Number({ exclusiveMinimum: 0, maximum: 999 }), confidence: Unit, beat: Type.Optional(Time) },
+    open,
+  ),
   play_note: Type.Object(
     {
       note: Note,

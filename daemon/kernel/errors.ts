@@ -253,6 +253,16 @@ export const AudioDeviceError = define<[sink: string, reason: string]>()(
   503,
 );
 
+/**
+ * The audio input cannot be listened to (issue #9): no input device (none on the machine, a device not
+ * found, the device busy), a file input that cannot be read, or the listening process failed.
+ */
+export const AudioInputError = define<[input: string, reason: string]>()(
+  'PFM_ERR_AUDIO_INPUT',
+  'Audio input %s cannot be listened to: %s',
+  503,
+);
+
 /** An offline render failed (bad render options, or the engine failed while rendering). */
 export const AudioRenderError = define<[reason: string]>()(
   'PFM_ERR_AUDIO_RENDER',
@@ -316,6 +326,7 @@ export const ERRORS = {
   PFM_ERR_MIDI_SEND: MidiSendError,
   PFM_ERR_MIDI_CONFIG: MidiConfigError,
   PFM_ERR_AUDIO_DEVICE: AudioDeviceError,
+  PFM_ERR_AUDIO_INPUT: AudioInputError,
   PFM_ERR_AUDIO_RENDER: AudioRenderError,
   PFM_ERR_AUDIO_FILE: AudioFileError,
   PFM_ERR_AGENT_CHORD: AgentChordError,

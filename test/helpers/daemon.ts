@@ -18,6 +18,8 @@ export function testConfig(overrides: Record<string, Record<string, unknown>> = 
     // The band off (its tests turn it on): a test daemon plays nothing unless asked.
     agents: { enabled: false },
     audio: { enabled: false },
+    // Listening off (its tests turn it on): without an input device it would make every daemon degraded.
+    listen: { enabled: false },
     log: { level: 'debug', pretty: 'never' },
   };
   for (const [k, v] of Object.entries(overrides)) base[k] = { ...(base[k] ?? {}), ...v };

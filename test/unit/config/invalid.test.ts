@@ -51,7 +51,7 @@ describe('invalid configuration: one specific message per problem', () => {
 
   it('an unknown key at the top level and nested, with a suggestion', () => {
     expect(linesOf({ aip: {} })).toEqual([
-      'aip: unknown key, did you mean "api"? (known keys: api, bus, osc, midi, audio, agents, log, daemon)',
+      'aip: unknown key, did you mean "api"? (known keys: api, bus, osc, midi, audio, listen, agents, log, daemon)',
     ]);
     expect(linesOf({ api: { prot: 8080 } })).toEqual([
       'api.prot: unknown key, did you mean "port"? (known keys: host, port, token, tokenForReads, bodyLimitBytes, rateLimit, stream)',
@@ -128,7 +128,7 @@ describe('invalid configuration: one specific message per problem', () => {
 
   it('a top level that is not a mapping', () => {
     expect(linesOf(42)).toEqual([
-      '(top level): expected mapping with keys api, bus, osc, midi, audio, agents, log, daemon, got 42',
+      '(top level): expected mapping with keys api, bus, osc, midi, audio, listen, agents, log, daemon, got 42',
     ]);
   });
 
@@ -151,7 +151,7 @@ describe('invalid configuration: one specific message per problem', () => {
       'bus.coalesce.b.by: missing, expected non-empty list of strings',
       'bus.coalesce.c: expected mapping with keys by, got 3',
       'log.level: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"',
-      'zz: unknown key (known keys: api, bus, osc, midi, audio, agents, log, daemon)',
+      'zz: unknown key (known keys: api, bus, osc, midi, audio, listen, agents, log, daemon)',
     ];
     expect(err.problems.map((p) => p.message)).toEqual(lines);
     expect(err.message).toBe(`Invalid configuration: ${lines.join('; ')}`);

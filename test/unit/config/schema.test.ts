@@ -138,6 +138,19 @@ describe('config schema and embedded default', () => {
         seed: 1,
         clock: { syncIntervalMs: 500, windowMs: 60000, slewMs: 1000, stepMs: 10 },
       },
+      listen: {
+        enabled: true,
+        device: 'default',
+        file: '',
+        loop: false,
+        channel: 0,
+        blockFrames: 256,
+        publish: { pitch: true, onset: true, tempo: true },
+        pitch: { minHz: 50, maxHz: 2000, minConfidence: 0.85, minLevelDb: -50 },
+        onset: { minIntervalMs: 50, minLevelDb: -55, sensitivity: 1.5 },
+        tempo: { minBpm: 60, maxBpm: 200, windowSeconds: 8, updateSeconds: 0.5, minConfidence: 0.5 },
+        retryMs: 2000,
+      },
       agents: {
         enabled: true,
         conductor: {
@@ -147,6 +160,7 @@ describe('config schema and embedded default', () => {
           progression: ['C', 'Am', 'F', 'G'],
           lookaheadMs: 100,
           autoStart: true,
+          follow: { tempo: false, phase: true, pitch: false, minConfidence: 0.6 },
         },
         bass: { enabled: true, channel: 2, velocity: 96, pattern: 'root', gate: 0.9 },
         drums: {
