@@ -24,10 +24,11 @@
  * messages count from 1.
  */
 import type { ConductorConfig } from '../config/agents-schema.js';
-import { Priority } from '../daemon/bus/index.js';
+import { type MessageMap, Priority } from '../daemon/bus/index.js';
 import { AgentConfigError } from '../daemon/kernel/errors.js';
 import { Agent, type AgentContext, on, type Subscription } from './agent.js';
-import { type Chord, parseChord } from './music/theory.js';
+import { type Heard, heardOf, tempoStep } from './music/follow.js';
+import { type Chord, parseChord, transposeSymbol } from './music/theory.js';
 
 /** The message that replaces the progression from the next bar: `{ chords: string[] }`. */
 export const PROGRESSION_CHANGE = 'progression_change';
@@ -35,6 +36,8 @@ export const PROGRESSION_CHANGE = 'progression_change';
 /** Tempo range accepted from `tempo_change` and `setTempo`, BPM (the config's range). */
 const MIN_BPM = 20;
 const MAX_BPM = 400;
+/** A tempo followed longer ago than this starts the following afresh (taken as detected, not folded). */
+const FOLLOW_FRESH_MS = 10_000;
 
 /** Where the absolute schedule starts: beat `beat` at `time`, `period` ms per beat from there on. */
 interface Anchor {
@@ -74,6 +77,11 @@ export class Conductor extends Agent<ConductorConfig> {
   private readonly announced = new Map<number, string>();
   private announcedBar = 0;
   private chordNow: string | undefined;
+  /** Following the listening part: the last tempo followed (when, what), the last note heard. */
+  private followedAt = Number.NEGATIVE_INFINITY;
+  private readonly followed = { tempos: 0, lastShiftMs: 0, chords: 0 };
+  private heard: Heard | undefined;
+  private lastAnnouncedAt = Number.NEGATIVE_INFINITY;
 
   constructor(config: ConductorConfig, context: AgentContext, id = 'conductor') {
     super(id, config, context);
@@ -91,6 +99,8 @@ export class Conductor extends Agent<ConductorConfig> {
         if (m.from !== this.id) this.transport(m.payload.state, m.payload.position);
       }),
       on(PROGRESSION_CHANGE, (m) => this.setProgression(chordsOf(m.payload))),
+      ...(this.config.follow.tempo ? [on('tempo_detected', (m) => this.followTempo(m.payload))] : []),
+      ...(this.config.follow.pitch ? [on('pitch_detected', (m) => this.hear(m.payload))] : []),
     ];
   }
 
@@ -128,6 +138,41 @@ export class Conductor extends Agent<ConductorConfig> {
       this.anchor = { beat: this.nextBeat, time: this.timeOf(this.nextBeat), period: 60_000 / checked };
     }
     this.bpm = checked;
+  }
+
+  /**
+   * A tempo the listening part heard (music/follow.ts): the tempo from the next beat not yet published,
+   * and, while playing, that beat moved toward the musician's — unless it is a downbeat whose chord is
+   * announced (the chord's `at` is fixed) or the move would leave it less than the lookahead ahead.
+   */
+  followTempo(detected: MessageMap['tempo_detected']): void {
+    if (!(detected.confidence >= this.config.follow.minConfidence)) return;
+    const now = this.timeline.now();
+    const following = now - this.followedAt < FOLLOW_FRESH_MS;
+    const nextBeatAt = this.playing ? this.timeOf(this.nextBeat) : now;
+    const step = tempoStep(
+      { bpm: this.bpm, nextBeatAt, following },
+      detected,
+      this.config.follow.phase && this.playing,
+      MIN_BPM,
+      MAX_BPM,
+    );
+    this.followedAt = now;
+    this.followed.tempos++;
+    if (Math.abs(step.bpm - this.bpm) >= 0.05) this.setTempo(step.bpm);
+    const downbeatFixed =
+      this.nextBeat % this.beatsPerBar === 0 && this.announced.has(this.barOf(this.nextBeat));
+    const moved = this.timeOf(this.nextBeat) + step.shiftMs;
+    if (step.shiftMs === 0 || !this.playing || downbeatFixed || moved - this.lookahead <= now + 1) return;
+    this.anchor = { ...this.anchor, time: this.anchor.time + step.shiftMs };
+    this.followed.lastShiftMs = step.shiftMs;
+    this.cancelNext?.();
+    this.scheduleBeat(this.nextBeat);
+  }
+
+  /** A note the listening part heard: the root of the next bar's chord when `follow.pitch` is on. */
+  private hear(pitch: MessageMap['pitch_detected']): void {
+    if (pitch.confidence >= this.config.follow.minConfidence) this.heard = heardOf(pitch);
   }
 
   /** Replaces the progression from the next bar not yet announced; its first chord plays there. */
@@ -168,6 +213,7 @@ export class Conductor extends Agent<ConductorConfig> {
       timeSignature: this.config.timeSignature,
       progression: this.progression.map((c) => c.symbol),
       lookaheadMs: this.lookahead,
+      ...(this.config.follow.tempo || this.config.follow.pitch ? { followed: { ...this.followed } } : {}),
     };
   }
 
@@ -218,7 +264,14 @@ export class Conductor extends Agent<ConductorConfig> {
 
   private announce(bar: number, at: number): void {
     const len = this.progression.length;
-    const chord = this.progression[(((bar - this.progressionStartBar) % len) + len) % len]!.symbol;
+    let chord = this.progression[(((bar - this.progressionStartBar) % len) + len) % len]!.symbol;
+    // follow.pitch: the last note heard since the previous announcement leads this bar's chord.
+    const heard = this.heard;
+    if (heard !== undefined && heard.at >= this.lastAnnouncedAt) {
+      chord = transposeSymbol(chord, heard.pitchClass);
+      this.followed.chords++;
+    }
+    this.lastAnnouncedAt = this.timeline.now();
     this.publish({ type: 'chord_change', payload: { chord, bar, at }, priority: Priority.HIGH, at });
     this.announced.set(bar, chord);
     this.announcedBar = bar;

@@ -28,6 +28,37 @@ const gate = (defaultGate: number, description: string) =>
 /** A chord symbol's shape: a root, any quality and extensions, an optional slash bass. */
 export const CHORD_SYMBOL_PATTERN = '^[A-G][#b]?[^/\\s]*(/[A-G][#b]?)?$';
 
+const FollowSchema = Type.Object(
+  {
+    tempo: Type.Boolean({
+      default: false,
+      description:
+        "Follow the tempo the listening part hears (tempo_detected): the band takes the musician's tempo, folded to the octave nearest the tempo playing once it follows.",
+    }),
+    phase: Type.Boolean({
+      default: true,
+      description:
+        "With `tempo`: also slide the beats onto the musician's beats, at most an eighth of a beat per estimate.",
+    }),
+    pitch: Type.Boolean({
+      default: false,
+      description:
+        "The last note heard during a bar (pitch_detected) becomes the root of the next bar's chord, its quality kept from the progression (Am and a sung D: Dm); harmony and bass play that chord.",
+    }),
+    minConfidence: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.6,
+      description: 'Detections with less confidence are not followed.',
+    }),
+  },
+  {
+    ...closed,
+    default: {},
+    description: 'Following a live musician through the listening part (listen:); off by default.',
+  },
+);
+
 const ConductorSchema = Type.Object(
   {
     enabled: enabled('the conductor (beats and chord changes)'),
@@ -67,6 +98,7 @@ const ConductorSchema = Type.Object(
       default: true,
       description: 'Start the transport when the conductor starts; false waits for a transport start.',
     }),
+    follow: FollowSchema,
   },
   { ...closed, default: {}, description: 'The conductor: tempo, time signature, progression, transport.' },
 );

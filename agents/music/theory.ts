@@ -313,3 +313,22 @@ function build(symbol: string, root: number, bass: number, s: Shape): Chord {
     seventh: s.seventh ?? sixth,
   };
 }
+
+/**
+ * The symbol of `symbol`'s chord moved to root pitch class `root`, its quality kept and a slash bass
+ * moved by the same interval (`Am` to D → `Dm`, `F/A` to G → `G/B`). Roots are spelled as
+ * {@link PITCH_CLASS_NAMES} spells them.
+ */
+export function transposeSymbol(symbol: string, root: number): string {
+  const chord = parseChord(symbol);
+  const shift = mod12(root - chord.root);
+  const head = /^([A-G])(#|♯|b|♭)?/.exec(symbol.trim())?.[0] ?? '';
+  let suffix = symbol.trim().slice(head.length);
+  const slash = suffix.lastIndexOf('/');
+  let bass = '';
+  if (slash >= 0) {
+    bass = `/${PITCH_CLASS_NAMES[mod12(chord.bass + shift)]}`;
+    suffix = suffix.slice(0, slash);
+  }
+  return `${PITCH_CLASS_NAMES[mod12(root)]}${suffix}${bass}`;
+}
