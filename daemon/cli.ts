@@ -38,6 +38,7 @@ commands:
   stats [options]                print the bus statistics
   ports [options]                list MIDI ports and network MIDI sessions
   render --out FILE.wav [opts]   render the band to a WAV file, faster than real time
+  analyze FILE.wav [--json]      print the pitch, onsets and tempo heard in a WAV file
 
 Run 'performia <command> --help' for a command's options.`,
   start: `usage: performia start [--config FILE]
@@ -70,6 +71,14 @@ there are none).`,
 Plays the band (the agents of the config's agents section) on a virtual clock and renders it with the
 audio adapter's instruments to a 48 kHz, 16-bit stereo WAV, faster than real time. The same seed and
 config render the same samples. Defaults: 8 bars at the config's tempo, seed from audio.seed.`,
+  analyze: `usage: performia analyze FILE.wav [--json] [--channel N]
+
+Streams FILE through the pitch, onset and tempo analyzer and prints what it hears, one line per event in
+time order (seconds from the start of the file), then a summary. The channels are mixed to mono unless
+--channel N (1-based) picks one. --json prints JSON lines only: one object per event, then a summary.
+Reads PCM 8/16/24/32-bit and float 32/64-bit WAV, 1 to 32 channels, 8 to 192 kHz, of any length (memory
+stays bounded). A file it cannot read exits 1 with the reason; a truncated file is analyzed as far as
+it goes, then reported.`,
   client: `client options:
   --url URL        the daemon's API (default $PERFORMIA_API_URL, else http://127.0.0.1:$PERFORMIA_API_PORT or 7070)
   --token TOKEN    bearer token (default $PERFORMIA_API_TOKEN)
@@ -335,6 +344,11 @@ async function ports(args: string[]): Promise<number> {
   return 0;
 }
 
+async function analyze(args: string[]): Promise<number> {
+  const { runAnalyze } = await import('./analyze-command.js');
+  return runAnalyze(args, { out, err, help: HELP.analyze as string });
+}
+
 async function render(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -384,6 +398,7 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   stats,
   ports,
   render,
+  analyze,
 };
 
 async function main(argv: string[]): Promise<number> {

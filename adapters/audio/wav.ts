@@ -1,15 +1,16 @@
 /**
  * WAV files (RIFF WAVE, Microsoft/IBM Multimedia Programming Interface 1.0, and the IEEE-float format
  * tag of RFC 2361): written block by block so a long render never sits in memory twice, and read back
- * for tests and tools.
+ * for tests and tools (`readWav`, through the streaming reader of wav-reader.ts).
  *
  * Two sample formats: `pcm16` (16-bit signed PCM, what every player and DAW reads; samples rounded, not
  * dithered, so the same render gives the same bytes) and `float32` (32-bit IEEE float, format tag 3,
  * the render's samples exactly, with the `fact` chunk non-PCM formats require). Samples are interleaved,
  * little-endian.
  */
-import { type FileHandle, open, readFile } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { AudioFileError } from '../../daemon/kernel/errors.js';
+import { openWavReader, type WavSampleFormat } from './wav-reader.js';
 
 /** A WAV sample format. */
 export type WavFormat = 'pcm16' | 'float32';
@@ -17,7 +18,8 @@ export type WavFormat = 'pcm16' | 'float32';
 /** What a WAV file holds. */
 export interface WavInfo {
   sampleRate: number;
-  format: WavFormat;
+  /** What the file stores (`decodeWav` reads `pcm16` and `float32` only; `readWav` every format). */
+  format: WavSampleFormat;
   /** One array per channel, samples in [-1, 1]. */
   channels: Float32Array[];
 }
@@ -98,8 +100,8 @@ export interface WavWriterOptions {
 
 /**
  * Writes a WAV file block by block: the header first with the sizes at zero, the sizes patched in on
- * `close()`. A file left by a crash before `close()` has a zero-length header, which readers reject
- * rather than misread.
+ * `close()`. A file left by a crash before `close()` has a zero-length data chunk, which the streaming
+ * reader (wav-reader.ts) takes as "length unknown" and reads to the end: what was written survives.
  */
 export class WavWriter {
   private frames = 0;
@@ -202,19 +204,27 @@ export async function writeWav(
 }
 
 /**
- * Reads a 16-bit PCM or 32-bit float WAV file, plain or WAVE_FORMAT_EXTENSIBLE (any chunk order, unknown
- * chunks skipped).
+ * Reads a whole WAV file into memory, through the streaming reader (wav-reader.ts): every format it
+ * reads (PCM 8/16/24/32-bit, float 32/64-bit, plain or WAVE_FORMAT_EXTENSIBLE, any chunk order before
+ * the data), with its errors. For tests and tools with short files; a long one is read block by block
+ * with {@link openWavReader}.
  */
 export async function readWav(path: string): Promise<WavInfo> {
-  let bytes: Uint8Array;
+  const reader = await openWavReader(path, { blockFrames: 65536 });
   try {
-    bytes = await readFile(path);
-  } catch (err) {
-    throw new AudioFileError(path, (err as Error).message, { cause: err });
+    const { sampleRate, format, channelCount } = reader.info;
+    const blocks: Float32Array[][] = [];
+    for (let b = await reader.read(); b !== null; b = await reader.read()) blocks.push(b);
+    const channels = Array.from({ length: channelCount }, () => new Float32Array(reader.framesRead));
+    let at = 0;
+    for (const block of blocks) {
+      for (let c = 0; c < channelCount; c++) channels[c]!.set(block[c]!, at);
+      at += block[0]!.length;
+    }
+    return { sampleRate, format, channels };
+  } finally {
+    await reader.close();
   }
-  const info = decodeWav(bytes);
-  if (typeof info === 'string') throw new AudioFileError(path, info);
-  return info;
 }
 
 /** Decodes WAV bytes; returns the reason when they are not a WAV file this module reads. */
