@@ -21,6 +21,7 @@
 
 import { RealFft } from '../adapters/audio/analysis/fft.js';
 import { Analyzer } from '../adapters/audio/analysis/index.js';
+import { busLatencyMs } from './analyzer-bus.js';
 import type { Figure, RunResult } from './types.js';
 import { percentile, settle } from './util.js';
 
@@ -155,7 +156,7 @@ function sound(k: number, u: () => number): Float32Array {
 }
 
 /** What the latency run measured, ms per sound. */
-interface Latencies {
+export interface Latencies {
   /** Sound in → onset event, per sound found. */
   ms: Float64Array;
   /** The compute part of it (the `process()` call's wall time). */
@@ -165,16 +166,24 @@ interface Latencies {
   missed: number;
 }
 
-/** Latencies of each sound to its onset event (and of pitched sounds to their pitch event). */
-function latencies(): Latencies {
+/**
+ * `count` sounds of the latency set, one every 500 ms, each at a random sample offset so it falls at
+ * any phase of the hops and blocks: the samples at 48 kHz, and each sound's first sample.
+ */
+export function latencySounds(count: number): { x: Float32Array; starts: number[] } {
   const u = random(2);
   const gap = Math.round(0.5 * RATE);
-  const x = new Float32Array(LATENCY_SOUNDS * gap + gap);
-  // Each sound at a random sample offset, so it falls at any phase of the hops and blocks.
-  const starts = Array.from({ length: LATENCY_SOUNDS }, (_, k) => gap / 2 + k * gap + Math.floor(u() * 1024));
+  const x = new Float32Array(count * gap + gap);
+  const starts = Array.from({ length: count }, (_, k) => gap / 2 + k * gap + Math.floor(u() * 1024));
   starts.forEach((s, k) => {
     mix(x, sound(k, u), s);
   });
+  return { x, starts };
+}
+
+/** Latencies of each sound to its onset event (and of pitched sounds to their pitch event). */
+export function latencies(): Latencies {
+  const { x, starts } = latencySounds(LATENCY_SOUNDS);
   const analyzer = new Analyzer({ sampleRate: RATE });
   const ms = new Float64Array(LATENCY_SOUNDS);
   const computeMs = new Float64Array(LATENCY_SOUNDS);
@@ -236,4 +245,4 @@ export const latencyMs: Figure = {
   },
 };
 
-export const figures: readonly Figure[] = [realtimeFactor, latencyMs];
+export const figures: readonly Figure[] = [realtimeFactor, latencyMs, busLatencyMs];

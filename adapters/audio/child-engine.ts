@@ -16,6 +16,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BusLogger } from '../../daemon/bus/index.js';
 import { AudioDeviceError } from '../../daemon/kernel/errors.js';
+import { ChildLines } from './child-lines.js';
 import type { ClockSample } from './clock-mapping.js';
 import {
   type AudioEngine,
@@ -75,8 +76,6 @@ const CONTROL_TIMEOUT_MS = 3000;
  */
 const MAX_UNSENT = 2000;
 const CLOSE_TIMEOUT_MS = 3000;
-/** Lines of the child's output kept to explain a failure. */
-const KEEP_LINES = 20;
 
 export class ChildEngine implements AudioEngine {
   onFailure: (reason: string) => void = () => {};
@@ -90,7 +89,7 @@ export class ChildEngine implements AudioEngine {
   /** Plays dropped because the IPC channel was backed up. */
   private ipcDropped = 0;
   private readonly pending = new Map<number, (reply: Answer | Error) => void>();
-  private readonly lines: string[] = [];
+  private output: ChildLines | undefined;
   private onOpenReply: ((reply: HostReply) => void) | undefined;
 
   constructor(
@@ -120,7 +119,9 @@ export class ChildEngine implements AudioEngine {
     });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    this.readLines(child);
+    this.output = new ChildLines(child, (stream, line) =>
+      this.logger.debug({ stream, line }, 'audio engine output'),
+    );
     child.on('message', (m) => this.reply(m as HostReply));
     child.on('error', (err) => this.logger.warn({ err: err.message }, 'audio engine process error'));
     child.once('exit', (code, signal) => this.exit(code, signal));
@@ -248,32 +249,6 @@ export class ChildEngine implements AudioEngine {
     else if (r.op !== 'closed') this.onOpenReply?.(r);
   }
 
-  /** The child's stdout and stderr, line by line, into the log (debug: cpal and ALSA talk a lot). */
-  private readLines(child: ChildProcess): void {
-    for (const [stream, source] of [
-      ['stdout', child.stdout],
-      ['stderr', child.stderr],
-    ] as const) {
-      let rest = '';
-      source?.setEncoding('utf8');
-      source?.on('data', (chunk: string) => {
-        const parts = (rest + chunk).split('\n');
-        rest = parts.pop() ?? '';
-        for (const line of parts) this.line(stream, line);
-      });
-      source?.on('end', () => {
-        if (rest !== '') this.line(stream, rest);
-      });
-    }
-  }
-
-  private line(stream: 'stdout' | 'stderr', line: string): void {
-    if (line.trim() === '') return;
-    this.lines.push(line);
-    if (this.lines.length > KEEP_LINES) this.lines.shift();
-    this.logger.debug({ stream, line }, 'audio engine output');
-  }
-
   private exit(code: number | null, signal: NodeJS.Signals | null): void {
     const how = signal === null ? `code ${code}` : `signal ${signal}`;
     for (const settle of [...this.pending.values()]) settle(new Error(`the audio engine exited (${how})`));
@@ -290,6 +265,6 @@ export class ChildEngine implements AudioEngine {
   }
 
   private tail(): string {
-    return this.lines.slice(-3).join(' | ') || 'none';
+    return this.output?.tail() ?? 'none';
   }
 }

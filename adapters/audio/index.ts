@@ -13,6 +13,16 @@ export type { ClockMappingState } from './clock-mapping.js';
 export type { PlayEvent } from './events.js';
 export { type BandSettings, INSTRUMENT_NAMES, type InstrumentName } from './instruments.js';
 export {
+  type InputInfo,
+  type InputStats,
+  ListenAdapter,
+  type ListenChildOptions,
+  type ListenEvent,
+  type ListenSettings,
+  listenParts,
+  listenPartsWith,
+} from './listen/index.js';
+export {
   type RenderMessage,
   type RenderOptions,
   type RenderResult,
@@ -20,6 +30,14 @@ export {
   renderToWav,
 } from './render.js';
 export { decodeWav, encodeWav, readWav, type WavFormat, type WavInfo, WavWriter, writeWav } from './wav.js';
+export {
+  mixToMono,
+  openWavReader,
+  type WavReader,
+  type WavReaderOptions,
+  type WavSampleFormat,
+  type WavStreamInfo,
+} from './wav-reader.js';
 
 /**
  * Builds the audio adapter from `config.audio` (none when `audio.enabled` is false). `options` is for

@@ -1,0 +1,91 @@
+/**
+ * The band follows a musician, end to end in the daemon (issue #9, "Following the musician"): a
+ * recording made by sox (plucked C4 notes at 100 BPM) is listened to in real time, and with
+ * `agents.conductor.follow` on, the conductor takes its tempo and every bar's chord takes its note as
+ * root; the detections and the band's answer reach a WebSocket client on /stream.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { listenPartsWith } from '../../adapters/audio/listen/index.js';
+import { agentParts } from '../../agents/index.js';
+import { Daemon } from '../../daemon/daemon.js';
+import { memoryLogger, testConfig } from '../helpers/daemon.js';
+import { until } from '../helpers/waiting.js';
+import { TS_REGISTER } from './audio/setup.js';
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'pfm-follow-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let daemon: Daemon | undefined;
+let ws: WebSocket | undefined;
+afterEach(async () => {
+  ws?.close();
+  await daemon?.stop();
+  daemon = undefined;
+});
+
+it('the conductor takes the tempo it hears, and a heard note roots each chord; /stream shows both', async () => {
+  const note = join(dir, 'c4.wav');
+  const song = join(dir, 'song.wav');
+  // One plucked C4 every 600 ms (100 BPM), 12 s.
+  await run('sox', [
+    '-n',
+    '-r',
+    '48000',
+    '-b',
+    '16',
+    note,
+    'synth',
+    '0.4',
+    'pluck',
+    'C4',
+    'fade',
+    '0',
+    '0.4',
+    '0.05',
+    'pad',
+    '0',
+    '0.2',
+  ]);
+  await run('sox', [note, song, 'repeat', '19']);
+  const config = testConfig({
+    listen: { enabled: true, file: song, loop: true },
+    agents: {
+      enabled: true,
+      conductor: { bpm: 120, progression: ['C', 'Am', 'F', 'G'], follow: { tempo: true, pitch: true } },
+      drums: { enabled: false },
+      analytics: { enabled: false },
+    },
+  });
+  const { logger } = memoryLogger();
+  const child = {
+    hostScript: new URL('../../adapters/audio/listen/listen-host.ts', import.meta.url),
+    execArgv: ['--import', TS_REGISTER],
+  };
+  daemon = new Daemon({ config, logger, parts: [listenPartsWith(child), agentParts] });
+  await daemon.start();
+  const seen: { type: string; payload: Record<string, unknown> }[] = [];
+  ws = new WebSocket(`${daemon.url.replace('http', 'ws')}/stream`);
+  ws.on('message', (data) => seen.push(JSON.parse(String(data))));
+  await new Promise((resolve, reject) => ws!.once('open', resolve).once('error', reject));
+
+  const of = (type: string) => seen.filter((m) => m.type === type).map((m) => m.payload);
+  await until(
+    () => of('beat_event').some((p) => Math.abs((p.bpm as number) - 100) < 1),
+    'a beat at the tempo heard',
+    30_000,
+  );
+  const tempo = of('tempo_detected')[0]!;
+  expect(Math.abs((tempo.bpm as number) - 100)).toBeLessThan(1);
+  expect(of('pitch_detected').some((p) => p.note === 'C4')).toBe(true);
+  // Am, F and G take C as root once a C4 was heard in the bar before: Cm, C, C.
+  await until(() => of('chord_change').some((p) => p.chord === 'Cm'), 'a chord rooted on C', 15_000);
+  const listen = daemon.health().parts.find((p) => p.name === 'listen');
+  expect(listen).toMatchObject({ state: 'ok', details: { source: 'file' } });
+});
