@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --min-semi-space-size=16
 /**
- * The `performia` command (issue #3): `start`, `check-config`, `send`, `monitor`, `stats`.
+ * The `performia` command (issue #3 and the issues after it): `start`, `check-config`, `send`, `monitor`,
+ * `stats`, `ports`, `render`, `analyze`.
  * This is the composition root's entry point, so it is where the environment is read; everything
  * below gets it injected. Its own output goes to stdout/stderr; the daemon logs through pino.
  */
