@@ -81,7 +81,6 @@ export class Conductor extends Agent<ConductorConfig> {
   private followedAt = Number.NEGATIVE_INFINITY;
   private readonly followed = { tempos: 0, lastShiftMs: 0, chords: 0 };
   private heard: Heard | undefined;
-  private lastAnnouncedAt = Number.NEGATIVE_INFINITY;
 
   constructor(config: ConductorConfig, context: AgentContext, id = 'conductor') {
     super(id, config, context);
@@ -265,13 +264,14 @@ export class Conductor extends Agent<ConductorConfig> {
   private announce(bar: number, at: number): void {
     const len = this.progression.length;
     let chord = this.progression[(((bar - this.progressionStartBar) % len) + len) % len]!.symbol;
-    // follow.pitch: the last note heard since the previous announcement leads this bar's chord.
+    // follow.pitch: the last note heard since the previous announcement (by when its message came:
+    // a note's pitch is known some 40 ms after it began) roots this bar's chord, once.
     const heard = this.heard;
-    if (heard !== undefined && heard.at >= this.lastAnnouncedAt) {
+    if (heard !== undefined) {
       chord = transposeSymbol(chord, heard.pitchClass);
       this.followed.chords++;
+      this.heard = undefined;
     }
-    this.lastAnnouncedAt = this.timeline.now();
     this.publish({ type: 'chord_change', payload: { chord, bar, at }, priority: Priority.HIGH, at });
     this.announced.set(bar, chord);
     this.announcedBar = bar;

@@ -30,7 +30,7 @@ afterEach(async () => {
   daemon = undefined;
 });
 
-it('the conductor takes the tempo it hears, and a heard note roots each chord; /stream shows both', async () => {
+it('the conductor takes the tempo and the beat it hears, and a heard note roots each chord; /stream shows it', async () => {
   const note = join(dir, 'c4.wav');
   const song = join(dir, 'song.wav');
   // One plucked C4 every 600 ms (100 BPM), 12 s.
@@ -85,7 +85,28 @@ it('the conductor takes the tempo it hears, and a heard note roots each chord; /
   expect(Math.abs((tempo.bpm as number) - 100)).toBeLessThan(1);
   expect(of('pitch_detected').some((p) => p.note === 'C4')).toBe(true);
   // Am, F and G take C as root once a C4 was heard in the bar before: Cm, C, C.
-  await until(() => of('chord_change').some((p) => p.chord === 'Cm'), 'a chord rooted on C', 15_000);
+  await until(
+    () => of('chord_change').filter((p) => p.chord === 'Cm').length >= 2,
+    'chords rooted on C',
+    20_000,
+  );
+  const chords = of('chord_change');
+  const followed = chords.slice(chords.findIndex((p) => p.chord === 'Cm'));
+  expect(followed.every((p) => p.chord === 'C' || p.chord === 'Cm')).toBe(true);
+  // Every chord's time is its bar's downbeat, phase moves or not.
+  const downbeats = new Map(
+    of('beat_event')
+      .filter((p) => p.beat === 1)
+      .map((p) => [p.bar, p.at]),
+  );
+  for (const c of chords) if (downbeats.has(c.bar)) expect(c.at).toBe(downbeats.get(c.bar));
+  // The beats slid onto the musician's: the last beats fall on onsets (the median within 15 ms).
+  const onsets = of('onset_detected').map((p) => p.at as number);
+  const last = of('beat_event')
+    .slice(-6)
+    .map((p) => Math.min(...onsets.map((o) => Math.abs(o - (p.at as number)))))
+    .sort((a, b) => a - b);
+  expect(last[3]).toBeLessThan(15);
   const listen = daemon.health().parts.find((p) => p.name === 'listen');
   expect(listen).toMatchObject({ state: 'ok', details: { source: 'file' } });
 });

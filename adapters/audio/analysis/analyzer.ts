@@ -34,6 +34,7 @@ export const DEFAULT_TEMPO: Readonly<TempoOptions> = Object.freeze({
   windowSeconds: 8,
   updateSeconds: 0.5,
   minConfidence: 0.5,
+  everyUpdate: false,
 });
 
 /** YIN's absolute threshold (de Cheveigné & Kawahara 2002, §II.D; 0.1 there, 0.15 tolerates noise). */

@@ -108,7 +108,11 @@ export class TempoTracker {
     const estimate = this.refine(rough, now);
     this.estimate = estimate;
     if (estimate.confidence < this.options.minConfidence) return undefined;
-    if (this.emitted !== undefined && Math.abs(estimate.bpm - this.emitted) < EMIT_DELTA_BPM)
+    if (
+      !this.options.everyUpdate &&
+      this.emitted !== undefined &&
+      Math.abs(estimate.bpm - this.emitted) < EMIT_DELTA_BPM
+    )
       return undefined;
     this.emitted = estimate.bpm;
     return {

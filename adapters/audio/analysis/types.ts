@@ -42,7 +42,8 @@ export interface OnsetEvent extends Timed {
 
 /**
  * A tempo estimate, emitted when it first becomes confident (again, after a stretch with too few
- * onsets to estimate from) and whenever it moves by half a BPM or more. `at` is a beat of the estimate (the most recent one before `detectedAt`): its phase, for
+ * onsets to estimate from) and whenever it moves by half a BPM or more; with `everyUpdate`, at every
+ * confident estimate. `at` is a beat of the estimate (the most recent one before `detectedAt`): its phase, for
  * a clock that wants to lock to the musician; it is a best guess (which of the subdivisions is the
  * beat is chosen by where the strongest onsets fall).
  */
@@ -91,6 +92,11 @@ export interface TempoOptions {
   updateSeconds: number;
   /** Least confidence for an event (default 0.5). */
   minConfidence: number;
+  /**
+   * Emit every confident estimate (each `updateSeconds`), not only the first and those that moved by
+   * half a BPM (default false): a follower that locks to the beat's phase needs it refreshed.
+   */
+  everyUpdate: boolean;
 }
 
 /** Settings of an Analyzer: only the sample rate is required. */

@@ -8,6 +8,7 @@
  */
 import { openWavReader, type WavReader } from '../wav-reader.js';
 import { type AudioContext, type AudioNode, webAudio } from '../web-audio.js';
+import { epochNow } from './clock.js';
 import type { InputInfo, ListenOptions } from './protocol.js';
 
 /** Receives each block and the bus time it arrived. */
@@ -21,10 +22,6 @@ export interface Input {
 
 /** An error that says the input itself is missing or unusable (not the process). */
 export class InputMissing extends Error {}
-
-const origin = performance.timeOrigin;
-/** The bus clock (daemon/bus/bus-options.ts `systemClock`): the same origin in every process. */
-export const busNow = (): number => origin + performance.now();
 
 interface MediaStream {
   getTracks?(): { stop(): void }[];
@@ -89,6 +86,7 @@ export async function openDevice(options: ListenOptions, onBlock: BlockSink): Pr
   try {
     stream = await audio.mediaDevices.getUserMedia({ audio: constraint });
   } catch (err) {
+    // The open failed already: its reason is the one to report; the process ends after it anyway.
     await context.close().catch(() => {});
     // node-web-audio-api rejects with a plain Error (CONVENTIONS.md); its words name the cause
     // (`DeviceNotAvailable` when there is no input at all).
@@ -97,7 +95,7 @@ export async function openDevice(options: ListenOptions, onBlock: BlockSink): Pr
   const source = context.createMediaStreamSource(stream);
   const processor = context.createScriptProcessor(options.blockFrames, 2, 1);
   processor.onaudioprocess = (event) => {
-    const arrival = busNow();
+    const arrival = epochNow();
     const buffer = event.inputBuffer;
     const channels: Float32Array[] = [];
     for (let c = 0; c < buffer.numberOfChannels; c++) channels.push(buffer.getChannelData(c));
@@ -132,7 +130,7 @@ export async function openFile(
     throw new InputMissing((err as Error).message);
   }
   const { sampleRate, channelCount } = reader.info;
-  const start = busNow();
+  const start = epochNow();
   let frames = 0;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -163,7 +161,7 @@ export async function openFile(
       onBlock(block, due);
       next().catch(fail);
     };
-    const wait = due - busNow();
+    const wait = due - epochNow();
     if (wait <= 0) deliver();
     else timer = setTimeout(deliver, wait);
   };

@@ -27,6 +27,11 @@ export type ListenSettings = PerformiaConfig['listen'];
 
 /** The longest wait between two tries of a missing input (unless `retryMs` is longer). */
 const MAX_RETRY_MS = 60_000;
+/** How long `start()` waits for the input before it resolves with the part still `starting`. */
+const START_WAIT_MS = 4_000;
+/** No new block for this long: the input has stopped (the process reports its blocks once a second). */
+const STALL_MS = 3_000;
+const WATCHDOG_MS = 1_000;
 
 /** What the part counts. */
 export interface ListenCounters {
@@ -37,13 +42,15 @@ export interface ListenCounters {
   refused: number;
   /** Times the input failed or could not be opened. */
   failures: number;
+  /** Messages from the listening process that were not what the protocol says (dropped). */
+  invalid: number;
 }
 
 export class ListenAdapter {
   readonly name = 'listen';
   readonly kind = 'adapter' as const;
   readonly reloadable = ['listen'] as const;
-  readonly counters: ListenCounters = { pitch: 0, onset: 0, tempo: 0, refused: 0, failures: 0 };
+  readonly counters: ListenCounters = { pitch: 0, onset: 0, tempo: 0, refused: 0, failures: 0, invalid: 0 };
   /** Sound in → message published, ms, by event kind. */
   readonly latency = {
     pitch: new LatencyWindowMs(),
@@ -54,13 +61,19 @@ export class ListenAdapter {
   onLatency: (kind: ListenEvent['kind'], ms: number) => void = () => {};
   private state: PartHealth['state'] = 'idle';
   private reason: string | undefined;
+  /** The child in use (opening or open); a child that is not this one any more is ignored and closed. */
   private child: ListenChild | undefined;
   private info: InputInfo | undefined;
   private input: InputStats | undefined;
   private ended = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** The wait of the pending retry, and the one after it. */
+  private retryInMs: number | undefined;
   private retryMs: number;
   private stopped = false;
+  /** The stall watchdog: blocks seen at the last stats, and when they last moved. */
+  private watchdog: NodeJS.Timeout | undefined;
+  private progress = { blocks: -1, at: 0 };
   /** The last reason warned of (a retry failing the same way logs at debug). */
   private warned: string | undefined;
   private readonly log: RateLimitedLog;
@@ -75,20 +88,33 @@ export class ListenAdapter {
     this.log = new RateLimitedLog(logger, 5_000, Date.now);
   }
 
-  /** Opens the input; resolves once it listens, or once it is known missing (degraded, retried). */
+  /**
+   * Opens the input; resolves once it listens, once it is known missing (degraded, retried), or after
+   * {@link START_WAIT_MS} while a slow machine is still opening it (`starting`, it goes on): a slow
+   * input must not make the daemon's start deadline mark the part failed.
+   */
   async start(): Promise<void> {
     this.stopped = false;
     this.state = 'starting';
-    await this.open();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.open(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, START_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.state = 'stopping';
-    clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-    await this.child?.close();
+    this.cancelRetry();
+    clearInterval(this.watchdog);
+    this.watchdog = undefined;
+    const child = this.child;
     this.child = undefined;
+    await child?.close();
     this.state = 'stopped';
   }
 
@@ -100,10 +126,11 @@ export class ListenAdapter {
     this.settings = next;
     this.retryMs = next.retryMs;
     if (this.stopped || this.state === 'idle') return restart;
-    clearTimeout(this.retryTimer);
-    await this.child?.close();
+    this.cancelRetry();
+    const old = this.child;
     this.child = undefined;
-    await this.open();
+    await old?.close();
+    if (!this.stopped && this.child === undefined) await this.open();
     return restart;
   }
 
@@ -124,45 +151,61 @@ export class ListenAdapter {
       process: this.input ?? null,
       pid: this.child?.pid ?? null,
     };
-    if (this.retryTimer !== undefined) details.retryInMs = this.retryMs;
+    if (this.retryInMs !== undefined) details.retryInMs = this.retryInMs;
     return this.reason === undefined
       ? { state: this.state, details }
       : { state: this.state, reason: this.reason, details };
   }
 
+  /** Whether the input is being listened to now (not missing, not a file that ended). */
+  get listening(): boolean {
+    return this.state === 'ok' && !this.ended;
+  }
+
   private async open(): Promise<void> {
-    const child = new ListenChild(
+    const child: ListenChild = new ListenChild(
       {
-        events: (events) => this.publish(events),
-        stats: (stats) => {
-          this.input = stats;
+        // Only the child in use speaks for the part; one being replaced or closed is ignored.
+        events: (events) => {
+          if (this.child === child) this.publish(events);
         },
-        ended: () => this.fileEnded(),
-        failed: (reason, device) => this.failed(child, reason, device),
+        stats: (stats) => {
+          if (this.child === child) this.stats(stats);
+        },
+        ended: () => {
+          if (this.child === child) this.fileEnded();
+        },
+        failed: (reason) => this.failed(child, reason),
+        invalid: (why) => this.invalid(why),
       },
       this.logger,
       this.childOptions,
     );
     this.child = child;
     this.ended = false;
+    let info: InputInfo;
     try {
-      this.info = await child.open(this.options());
+      info = await child.open(this.options());
     } catch (err) {
-      if (this.child === child) this.child = undefined;
-      if (this.stopped) return;
+      // Replaced (a reload) or stopped while it opened: the one that replaced it speaks now.
+      if (this.child !== child || this.stopped) return;
+      this.child = undefined;
       this.missing(err instanceof OpenFailure ? err.message : (err as Error).message);
       return;
     }
-    if (this.stopped) {
+    if (this.child !== child || this.stopped) {
       await child.close();
       return;
     }
-    if (this.state === 'degraded') this.logger.info({ input: this.info }, 'audio input back');
-    else this.logger.info({ input: this.info }, 'listening');
+    this.info = info;
+    if (this.state === 'degraded') this.logger.info({ input: info }, 'audio input back');
+    else this.logger.info({ input: info }, 'listening');
     this.state = 'ok';
     this.reason = undefined;
     this.warned = undefined;
     this.retryMs = this.settings.retryMs;
+    this.progress = { blocks: -1, at: Date.now() };
+    this.watchdog ??= setInterval(() => this.checkProgress(), WATCHDOG_MS).unref();
   }
 
   private options(): ListenOptions {
@@ -173,8 +216,26 @@ export class ListenAdapter {
       loop: s.loop,
       channel: s.channel,
       blockFrames: s.blockFrames,
-      analysis: { pitch: s.pitch, onset: s.onset, tempo: s.tempo },
+      // Every confident tempo estimate (each updateSeconds), with its beat: the conductor's phase
+      // following needs it refreshed, not only when the tempo moves.
+      analysis: { pitch: s.pitch, onset: s.onset, tempo: { ...s.tempo, everyUpdate: true } },
     };
+  }
+
+  private stats(stats: InputStats): void {
+    this.input = stats;
+    if (stats.blocks !== this.progress.blocks) this.progress = { blocks: stats.blocks, at: Date.now() };
+  }
+
+  /**
+   * An input that stops delivering (a device unplugged, a JACK server gone, a hung process) says nothing:
+   * no blocks for {@link STALL_MS} is a failure like any other (degraded, retried).
+   */
+  private checkProgress(): void {
+    const child = this.child;
+    if (child === undefined || this.state !== 'ok' || this.ended) return;
+    if (Date.now() - this.progress.at > STALL_MS)
+      this.failed(child, `no audio from the input for ${STALL_MS / 1000} s`);
   }
 
   /** The input is missing or failed: degraded, tried again later. */
@@ -185,26 +246,46 @@ export class ListenAdapter {
     this.state = 'degraded';
     this.reason = err.message;
     this.info = undefined;
+    this.input = undefined;
     // Once per reason: a missing microphone retried every minute all night is one warning, not 600.
     if (err.message !== this.warned)
       this.log.warn('missing', { code: err.code, retryInMs: this.retryMs }, err.message);
     else this.logger.debug({ code: err.code, retryInMs: this.retryMs }, err.message);
     this.warned = err.message;
+    this.cancelRetry();
     const wait = this.retryMs;
     this.retryMs = Math.min(this.retryMs * 2, Math.max(MAX_RETRY_MS, this.settings.retryMs));
+    this.retryInMs = wait;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      if (!this.stopped) void this.open();
+      this.retryInMs = undefined;
+      if (!this.stopped && this.child === undefined) void this.open();
     }, wait);
     // A retry timer alone does not keep the daemon running (its sockets and the API do).
     this.retryTimer.unref();
   }
 
-  private failed(child: ListenChild, reason: string, _device: boolean): void {
+  private cancelRetry(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.retryInMs = undefined;
+  }
+
+  private failed(child: ListenChild, reason: string): void {
     if (this.child !== child || this.stopped) return;
     this.child = undefined;
     void child.close();
     this.missing(reason);
+  }
+
+  /** A message from the listening process that is not what the protocol says: counted, dropped. */
+  private invalid(why: string): void {
+    this.counters.invalid++;
+    this.log.warn(
+      'invalid',
+      { code: 'PFM_ERR_AUDIO_INPUT' },
+      `a message from the listening process was dropped: ${why}`,
+    );
   }
 
   private fileEnded(): void {

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BusLogger } from '../../../daemon/bus/index.js';
 import { ChildLines } from '../child-lines.js';
+import { epochNow } from './clock.js';
 import type { InputInfo, InputStats, ListenEvent, ListenOptions, ListenReply } from './protocol.js';
 
 /** How the host is started (tests add a TypeScript loader). */
@@ -19,14 +20,39 @@ export interface ListenChildOptions {
   openTimeoutMs?: number;
 }
 
-/** What the process reports after it opened. */
+/** What the process reports after it opened. Times are on the bus clock (mapped here). */
 export interface ListenHandlers {
   events(events: ListenEvent[], sentAt: number): void;
   stats(stats: InputStats): void;
   /** A file input ended (no loop). */
   ended(): void;
   /** The input failed or the process went away, with why; nothing more comes. */
-  failed(reason: string, device: boolean): void;
+  failed(reason: string): void;
+  /** A message that is not what the protocol says (dropped). */
+  invalid(why: string): void;
+}
+
+/** Clock readings when the input opens: the one with the shortest round trip gives the offset. */
+const CLOCK_READINGS = 5;
+const CLOCK_TIMEOUT_MS = 1000;
+const KINDS = new Set(['pitch', 'onset', 'tempo']);
+
+/** Why `e` is not a well-formed event, or undefined when it is. */
+function eventProblem(e: unknown): string | undefined {
+  if (typeof e !== 'object' || e === null) return 'an event that is not an object';
+  const x = e as Record<string, unknown>;
+  if (!KINDS.has(x.kind as string)) return `an event of unknown kind ${JSON.stringify(x.kind)}`;
+  const numbers =
+    x.kind === 'pitch'
+      ? ['hz', 'midi', 'cents', 'confidence']
+      : x.kind === 'onset'
+        ? ['strength']
+        : ['bpm', 'confidence'];
+  for (const k of ['at', 'detectedAt', ...numbers])
+    if (typeof x[k] !== 'number' || !Number.isFinite(x[k]))
+      return `a ${x.kind} event whose ${k} is not a number`;
+  if (x.kind === 'pitch' && typeof x.note !== 'string') return 'a pitch event without a note name';
+  return undefined;
 }
 
 /** Why an open failed, and whether the input (not the process) is the cause. */
@@ -47,6 +73,9 @@ export class ListenChild {
   private closing: Promise<void> | undefined;
   private onOpen: ((r: ListenReply) => void) | undefined;
   private opened = false;
+  /** The host's clock minus the bus clock, ms (see {@link clockOffset}). */
+  private offsetMs = 0;
+  private onPong: ((pong: Extract<ListenReply, { op: 'pong' }>) => void) | undefined;
   private output: ChildLines | undefined;
 
   constructor(
@@ -74,8 +103,11 @@ export class ListenChild {
     this.output = new ChildLines(child, (stream, line) =>
       this.logger.debug({ stream, line }, 'listening process output'),
     );
-    child.on('message', (m) => this.reply(m as ListenReply));
-    child.on('error', (err) => this.logger.warn({ err: err.message }, 'listening process error'));
+    child.on('message', (m) => this.reply(m));
+    // An IPC or spawn error: the exit that follows (or the open's timeout) reports the failure.
+    child.on('error', (err) =>
+      this.logger.warn({ code: 'PFM_ERR_AUDIO_INPUT', err: err.message }, 'listening process error'),
+    );
     child.once('exit', (code, signal) => this.exit(code, signal));
     const first = await new Promise<ListenReply>((resolve) => {
       const timer = setTimeout(
@@ -90,6 +122,12 @@ export class ListenChild {
     });
     this.onOpen = undefined;
     if (first.op === 'opened') {
+      try {
+        this.offsetMs = await this.clockOffset();
+      } catch (err) {
+        await this.close();
+        throw new OpenFailure((err as Error).message, false);
+      }
       this.opened = true;
       return first.info;
     }
@@ -113,7 +151,50 @@ export class ListenChild {
     return this.closing;
   }
 
-  private reply(r: ListenReply): void {
+  /**
+   * The host's clock minus the bus clock, ms: {@link CLOCK_READINGS} pings, the one with the shortest
+   * round trip taken, its reading set against the middle of the trip (off by at most half of it).
+   */
+  private async clockOffset(): Promise<number> {
+    let best = { rtt: Number.POSITIVE_INFINITY, offset: 0 };
+    for (let i = 0; i < CLOCK_READINGS; i++) {
+      const id = i + 1;
+      const before = epochNow();
+      const hostNow = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error('the listening process did not answer a clock reading')),
+          CLOCK_TIMEOUT_MS,
+        );
+        this.onPong = (pong) => {
+          if (pong.id !== id) return;
+          clearTimeout(timer);
+          resolve(pong.now);
+        };
+        this.child?.send({ op: 'ping', id });
+      });
+      const after = epochNow();
+      if (after - before < best.rtt) best = { rtt: after - before, offset: hostNow - (before + after) / 2 };
+    }
+    this.onPong = undefined;
+    return best.offset;
+  }
+
+  private reply(raw: unknown): void {
+    // What arrives over IPC is checked before it is trusted: a malformed message is counted and
+    // dropped, never thrown inside the channel's handler (that would take the daemon down).
+    try {
+      this.handle(raw as ListenReply);
+    } catch (err) {
+      this.handlers.invalid((err as Error).message);
+    }
+  }
+
+  private handle(r: ListenReply): void {
+    if (typeof r !== 'object' || r === null) throw new Error('a message that is not an object');
+    if (r.op === 'pong') {
+      this.onPong?.(r);
+      return;
+    }
     if (this.onOpen !== undefined) {
       if (r.op === 'opened' || r.op === 'error') this.onOpen(r);
       return;
@@ -121,7 +202,7 @@ export class ListenChild {
     if (this.closing !== undefined) return;
     switch (r.op) {
       case 'events':
-        this.handlers.events(r.events, r.sentAt);
+        this.events(r.events, r.sentAt);
         return;
       case 'stats':
         this.handlers.stats(r.stats);
@@ -130,9 +211,30 @@ export class ListenChild {
         this.handlers.ended();
         return;
       case 'error':
-        this.handlers.failed(r.message, r.device);
+        this.handlers.failed(String(r.message));
         return;
+      case 'opened':
+      case 'closed':
+        return;
+      default:
+        throw new Error(`a message of unknown op ${JSON.stringify((r as { op?: unknown }).op)}`);
     }
+  }
+
+  /** The well-formed events, their times moved to the bus clock. */
+  private events(events: unknown, sentAt: unknown): void {
+    if (!Array.isArray(events)) throw new Error('an events message without a list of events');
+    const good: ListenEvent[] = [];
+    for (const e of events) {
+      const problem = eventProblem(e);
+      if (problem !== undefined) {
+        this.handlers.invalid(problem);
+        continue;
+      }
+      const event = e as ListenEvent;
+      good.push({ ...event, at: event.at - this.offsetMs, detectedAt: event.detectedAt - this.offsetMs });
+    }
+    if (good.length > 0) this.handlers.events(good, Number(sentAt) - this.offsetMs);
   }
 
   private exit(code: number | null, signal: NodeJS.Signals | null): void {
@@ -143,6 +245,6 @@ export class ListenChild {
       return;
     }
     if (this.opened && this.closing === undefined)
-      this.handlers.failed(`the listening process exited (${how}); last output: ${tail}`, false);
+      this.handlers.failed(`the listening process exited (${how}); last output: ${tail}`);
   }
 }

@@ -12,7 +12,8 @@
  * It exits when told to close, and when the parent goes away (the IPC channel closes).
  */
 import { type AnalysisEvent, Analyzer } from '../analysis/index.js';
-import { busNow, type Input, InputMissing, openDevice, openFile } from './inputs.js';
+import { epochNow } from './clock.js';
+import { type Input, InputMissing, openDevice, openFile } from './inputs.js';
 import type { InputStats, ListenEvent, ListenOptions, ListenReply, ListenRequest } from './protocol.js';
 import { StreamClock } from './stream-clock.js';
 
@@ -69,7 +70,7 @@ class Listener {
     const events = this.analyzer.process(mono);
     this.analyzeMaxMs = Math.max(this.analyzeMaxMs, performance.now() - began);
     if (events.length > 0)
-      reply({ op: 'events', events: events.map((e) => this.onBus(e)), sentAt: busNow() });
+      reply({ op: 'events', events: events.map((e) => this.onBus(e)), sentAt: epochNow() });
   }
 
   /** The figures since the last call (peak and analysis time restart). */
@@ -131,6 +132,7 @@ async function open(options: ListenOptions): Promise<void> {
     running = new Listener(input.info.sampleRate, options);
   } catch (err) {
     // The settings do not fit this input (a pitch range above a quarter of an 8 kHz file's rate).
+    // A failure to close is moot: the error reply makes the parent end this process.
     await input.close().catch(() => {});
     input = undefined;
     const why = `the analyzer cannot run on this input (${(err as Error).message})`;
@@ -155,11 +157,13 @@ async function close(): Promise<void> {
 process.on('message', (raw) => {
   const m = raw as ListenRequest;
   if (m.op === 'open') void open(m.options);
+  else if (m.op === 'ping') reply({ op: 'pong', id: m.id, now: epochNow() });
   else if (m.op === 'close') void close();
 });
 
 // The parent is gone (stopped, or crashed): release the input and leave.
 process.on('disconnect', () => {
   clearInterval(statsTimer);
-  void (input?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+  // Leaving either way: a device that fails to close is released by the exit.
+  void (input?.close() ?? Promise.resolve()).catch(() => {}).finally(() => process.exit(0));
 });

@@ -34,10 +34,10 @@ export function registerListenMetrics(registry: Registry, adapter: ListenAdapter
   });
   new Gauge({
     name: 'performia_listen_up',
-    help: '1 while the audio input is being listened to, 0 while it is missing',
+    help: '1 while the audio input is being listened to, 0 while it is missing (or a file input ended)',
     registers: [registry],
     collect() {
-      this.set(adapter.health().state === 'ok' ? 1 : 0);
+      this.set(adapter.listening ? 1 : 0);
     },
   });
 }

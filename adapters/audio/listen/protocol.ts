@@ -3,8 +3,10 @@
  * and `close` at the end; the host (listen-host.ts) answers `opened` or `error`, then streams `events`
  * and, once a second, `stats`; `ended` when a file input reached its end (no loop).
  *
- * Times are on the bus clock (ms, `performance.timeOrigin + performance.now()`, the same in both
- * processes: the host maps the input's stream time to it, see stream-clock.ts).
+ * Times are on the host's clock (ms, `performance.timeOrigin + performance.now()`): the host maps the
+ * input's stream time to it (stream-clock.ts), and the parent maps the host's clock to the bus clock
+ * with an offset measured by `ping`s when the input opens (the two processes took their `timeOrigin`
+ * from the wall clock at different moments: an NTP step or a suspend between them would show).
  */
 import type { AnalyzerOptions } from '../analysis/index.js';
 
@@ -48,7 +50,7 @@ export interface InputStats {
   peakDb: number | null;
   /** Longest analysis of one block within the last second, ms. */
   analyzeMaxMs: number;
-  /** Blocks that came later than one block's length after the one before (the process was held up). */
+  /** Blocks that came more than two blocks' length after the one before (the process was held up). */
   gaps: number;
   /** The host process: resident memory and CPU time since it started. */
   rssBytes: number;
@@ -64,8 +66,11 @@ export interface InputInfo {
   channels: number;
 }
 
-/** Parent → host. */
-export type ListenRequest = { op: 'open'; options: ListenOptions } | { op: 'close' };
+/** Parent → host. `ping`: a clock reading, answered at once with `pong` (listen-child.ts). */
+export type ListenRequest =
+  | { op: 'open'; options: ListenOptions }
+  | { op: 'ping'; id: number }
+  | { op: 'close' };
 
 /** Host → parent. `device`: the failure is the input's (missing, busy), not the process's. */
 export type ListenReply =
@@ -73,5 +78,6 @@ export type ListenReply =
   | { op: 'error'; message: string; device: boolean }
   | { op: 'events'; events: ListenEvent[] /** When the host sent them, bus clock. */; sentAt: number }
   | { op: 'stats'; stats: InputStats }
+  | { op: 'pong'; id: number; now: number }
   | { op: 'ended' }
   | { op: 'closed' };

@@ -96,6 +96,17 @@ async function soxNotes(): Promise<string> {
   return seq;
 }
 
+/** The listening processes this test process started and that still run (pids). */
+function listeningProcesses(): number[] {
+  const out = spawnSync('pgrep', ['-P', String(process.pid), '-f', 'listen-host'], {
+    encoding: 'utf8',
+  }).stdout;
+  return out
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map(Number);
+}
+
 /** Whether an input device can be opened here (a sound card, or a JACK server in the environment). */
 function hasInput(): boolean {
   const probe = spawnSync(
@@ -178,6 +189,94 @@ describe('listening to a WAV file (sox) in real time', () => {
     await adapter.start();
     await until(() => of('onset_detected').length >= 3, 'three onsets', 10_000);
     expect(of('pitch_detected')).toEqual([]);
+    expect(of('tempo_detected')).toEqual([]);
+  });
+});
+
+describe('the listening process: its life with the part', () => {
+  it('a reload while the input opens, and one after: one process at a time, no message twice', async () => {
+    const file = await soxNotes();
+    const { adapter, of } = await listening({ file, loop: true });
+    const next = (over: Record<string, unknown>) =>
+      ({ listen: settings({ file, loop: true, ...over }) }) as unknown as Parameters<
+        ListenAdapter['reconfigure']
+      >[0];
+    const starting = adapter.start();
+    // The first process is still opening the file when the reload replaces it.
+    await adapter.reconfigure(next({ blockFrames: 512 }));
+    await starting;
+    await until(() => of('onset_detected').length >= 3, 'three onsets', 15_000);
+    await adapter.reconfigure(next({ blockFrames: 1024 }));
+    await until(() => of('onset_detected').length >= 6, 'six onsets', 15_000);
+    expect(listeningProcesses()).toHaveLength(1);
+    expect(adapter.health().details?.pid).toBe(listeningProcesses()[0]);
+    const ats = payloads(of('onset_detected')).map((p) => p.at as number);
+    // Two processes publishing would give pairs of onsets a few ms apart.
+    for (let i = 1; i < ats.length; i++) expect(ats[i]! - ats[i - 1]!).toBeGreaterThan(100);
+    await adapter.stop();
+    expect(listeningProcesses()).toEqual([]);
+  });
+
+  it('an input that stops delivering (its process frozen) is degraded within seconds, and comes back', async () => {
+    const file = await soxNotes();
+    const { adapter } = await listening({ file, loop: true, retryMs: 100 });
+    await adapter.start();
+    const frozen = adapter.health().details?.pid as number;
+    process.kill(frozen, 'SIGSTOP');
+    cleanup.push(() => {
+      try {
+        process.kill(frozen, 'SIGKILL');
+      } catch {
+        // Gone already: the part killed it when it did not close.
+      }
+    });
+    await until(() => adapter.health().state === 'degraded', 'degraded', 10_000);
+    expect(adapter.health().reason).toMatch(/no audio from the input for 3 s/);
+    await until(() => adapter.health().state === 'ok', 'a new process', 20_000);
+    expect(adapter.health().details?.pid).not.toBe(frozen);
+  });
+
+  it('drops what a listening process sends outside the protocol, counted, and runs on', async () => {
+    const host = join(dir, 'rogue-host.mjs');
+    writeFileSync(
+      host,
+      `process.on('message', (m) => {
+        if (m.op === 'open') {
+          process.send({ op: 'opened', info: { source: 'file', name: 'rogue', sampleRate: 48000, channels: 1 } });
+          return;
+        }
+        if (m.op === 'ping') {
+          process.send({ op: 'pong', id: m.id, now: performance.timeOrigin + performance.now() });
+          if (m.id < 5) return;
+          setTimeout(() => {
+            process.send(42);
+            process.send({ op: 'events', events: 'none' });
+            process.send({ op: 'events', sentAt: 0, events: [
+              { kind: 'chord', at: 1, detectedAt: 1 },
+              { kind: 'onset', at: 'x', detectedAt: 1, strength: 1 },
+              { kind: 'onset', at: 1, detectedAt: 2, strength: 0.5 },
+            ] });
+            process.send({ op: 'launch' });
+          }, 50);
+        }
+        if (m.op === 'close') process.disconnect();
+      });`,
+    );
+    const bus = new MessageBus({ clock: systemClock });
+    await bus.start();
+    const onsets: AnyMessage[] = [];
+    bus.subscribe('onset_detected', (m) => void onsets.push(m));
+    const adapter = new ListenAdapter(settings({ file: 'rogue.wav' }), bus, silentLogger, {
+      hostScript: new URL(`file://${host}`),
+    });
+    cleanup.push(async () => {
+      await adapter.stop();
+      await bus.stop();
+    });
+    await adapter.start();
+    await until(() => (adapter.health().details?.invalid as number) >= 5, 'five dropped', 5_000);
+    expect(adapter.health()).toMatchObject({ state: 'ok', details: { invalid: 5, onset: 1 } });
+    expect(onsets).toHaveLength(1);
   });
 });
 
@@ -193,12 +292,13 @@ describe.runIf(!hasInput())('listening without an input device (this machine, CI
       wanted: 'default',
       input: null,
       failures: 1,
-      retryInMs: 200,
+      retryInMs: 100,
     });
     await until(() => (adapter.health().details?.failures as number) >= 3, 'two retries', 30_000);
-    expect(adapter.health().details?.retryInMs).toBeGreaterThanOrEqual(800);
+    expect(adapter.health().details?.retryInMs).toBeGreaterThanOrEqual(400);
     await adapter.stop();
     expect(adapter.health()).toMatchObject({ state: 'stopped', details: { pid: null } });
+    expect(listeningProcesses()).toEqual([]);
   });
 
   it('names the inputs there are when a device is not found', async () => {
