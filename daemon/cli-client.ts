@@ -68,6 +68,7 @@ export function streamMessages(
   target: Target,
   query: URLSearchParams,
   print: (line: string) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
   const url = new URL(`/stream?${query.toString()}`, target.url);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -82,6 +83,7 @@ export function streamMessages(
       ws.close();
     };
     process.once('SIGINT', stop);
+    signal?.addEventListener('abort', stop, { once: true });
     ws.on('message', (data) => {
       try {
         print(formatLine(JSON.parse(String(data))));

@@ -249,7 +249,18 @@ async function monitor(args: string[]): Promise<number> {
   const query = new URLSearchParams();
   if (values.type !== undefined) query.set('type', values.type);
   if (values['min-priority'] !== undefined) query.set('minPriority', values['min-priority'].toUpperCase());
-  await streamMessages(clientTarget(values), query, out);
+  // Its reader gone (`performia monitor | head`): stdout fails with EPIPE on every write; end the
+  // stream quietly, as `head` expects, instead of a stack trace.
+  const readerGone = new AbortController();
+  const onError = (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') readerGone.abort();
+  };
+  process.stdout.on('error', onError);
+  try {
+    await streamMessages(clientTarget(values), query, out, readerGone.signal);
+  } finally {
+    process.stdout.off('error', onError);
+  }
   return 0;
 }
 
