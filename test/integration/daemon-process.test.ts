@@ -56,7 +56,8 @@ describe('the daemon as a process', () => {
     const audio = troubled.find((p) => p.name === 'audio');
     if (audio !== undefined) expect(audio.reason).toMatch(/cannot be opened.*playing on the none sink/);
     const listen = troubled.find((p) => p.name === 'listen');
-    if (listen?.state === 'degraded') expect(listen.reason).toMatch(/^Audio input default cannot be listened to: /);
+    if (listen?.state === 'degraded')
+      expect(listen.reason).toMatch(/^Audio input default cannot be listened to: /);
     expect(health.status).toBe(troubled.length === 0 ? 'ok' : 'degraded');
     // Publish a burst and signal right after the last answer.
     const answers = await Promise.all(
