@@ -36,13 +36,27 @@ describe('following: the numbers (agents/music/follow.ts)', () => {
 
   it("moves the next beat half-way toward the musician's nearest beat, at most 1/8 beat", () => {
     // Musician at 120 BPM with a beat at 1000: beats at …, 9000, 9500, … The next beat at 9040: 40 ms late.
-    const step = tempoStep({ bpm: 120, nextBeatAt: 9_040, following: true }, { bpm: 120, beat: 1_000 }, true, 20, 400);
+    const step = tempoStep(
+      { bpm: 120, nextBeatAt: 9_040, following: true },
+      { bpm: 120, beat: 1_000 },
+      true,
+      20,
+      400,
+    );
     expect(step).toEqual({ bpm: 120, shiftMs: -20 });
     // 200 ms early: the move is capped at 500 / 8 = 62.5 ms.
-    const far = tempoStep({ bpm: 120, nextBeatAt: 8_800, following: true }, { bpm: 120, beat: 1_000 }, true, 20, 400);
+    const far = tempoStep(
+      { bpm: 120, nextBeatAt: 8_800, following: true },
+      { bpm: 120, beat: 1_000 },
+      true,
+      20,
+      400,
+    );
     expect(far.shiftMs).toBe(62.5);
     // No beat in the detection, or phase off: tempo only.
-    expect(tempoStep({ bpm: 120, nextBeatAt: 9_040, following: true }, { bpm: 120 }, true, 20, 400).shiftMs).toBe(0);
+    expect(
+      tempoStep({ bpm: 120, nextBeatAt: 9_040, following: true }, { bpm: 120 }, true, 20, 400).shiftMs,
+    ).toBe(0);
     expect(
       tempoStep({ bpm: 120, nextBeatAt: 9_040, following: true }, { bpm: 120, beat: 1_000 }, false, 20, 400)
         .shiftMs,
@@ -61,7 +75,10 @@ describe('following: the numbers (agents/music/follow.ts)', () => {
 describe('following: the conductor on the bus (virtual clock)', () => {
   it('takes a confident detected tempo from the next beat, ignores an unconfident one', async () => {
     band = await new Band(0).start();
-    const conductor = new Conductor(conductorConfig({ bpm: 120, follow: follow({ phase: false }) }), band.context);
+    const conductor = new Conductor(
+      conductorConfig({ bpm: 120, follow: follow({ phase: false }) }),
+      band.context,
+    );
     await conductor.start();
     await band.runTo(1_000);
     band.bus.publish({ type: 'tempo_detected', from: 'listen', payload: { bpm: 100, confidence: 0.3 } });
@@ -73,18 +90,26 @@ describe('following: the conductor on the bus (virtual clock)', () => {
     const after = beats.filter((m) => m.payload.bpm === 100);
     expect(after.length).toBeGreaterThan(3);
     // Beats after the change are 600 ms apart; none before it moved.
-    for (let i = 1; i < after.length; i++) expect(after[i]!.payload.at - after[i - 1]!.payload.at).toBeCloseTo(600, 9);
+    for (let i = 1; i < after.length; i++)
+      expect(after[i]!.payload.at - after[i - 1]!.payload.at).toBeCloseTo(600, 9);
     expect(beats.slice(0, 4).map((m) => m.payload.at)).toEqual([200, 700, 1200, 1700]);
   });
 
   it("slides its beats onto the musician's beats over a few estimates, never publishing a beat late", async () => {
     band = await new Band(0).start();
-    const conductor = new Conductor(conductorConfig({ bpm: 120, lookaheadMs: 100, follow: follow() }), band.context);
+    const conductor = new Conductor(
+      conductorConfig({ bpm: 120, lookaheadMs: 100, follow: follow() }),
+      band.context,
+    );
     await conductor.start();
     // The conductor's beats: 200 + 500 n. The musician's: 120 BPM, 150 ms later (350 + 500 n).
     for (let t = 1_000; t <= 8_000; t += 500) {
       await band.runTo(t);
-      band.bus.publish({ type: 'tempo_detected', from: 'listen', payload: { bpm: 120, confidence: 0.9, beat: 350 } });
+      band.bus.publish({
+        type: 'tempo_detected',
+        from: 'listen',
+        payload: { bpm: 120, confidence: 0.9, beat: 350 },
+      });
     }
     await band.runTo(10_000);
     const beats = band.of('beat_event');
@@ -94,10 +119,13 @@ describe('following: the conductor on the bus (virtual clock)', () => {
     expect(Math.abs(offsetOf(beats.at(-1)!.payload.at))).toBeLessThan(1);
     // Every beat published at least the lookahead before its time, and in order.
     for (const m of beats) expect(m.payload.at - m.timestamp).toBeGreaterThanOrEqual(100 - 1e-6);
-    for (let i = 1; i < beats.length; i++) expect(beats[i]!.payload.at).toBeGreaterThan(beats[i - 1]!.payload.at);
+    for (let i = 1; i < beats.length; i++)
+      expect(beats[i]!.payload.at).toBeGreaterThan(beats[i - 1]!.payload.at);
     // No move larger than an eighth of a beat between two beats.
     for (let i = 1; i < beats.length; i++)
-      expect(Math.abs(beats[i]!.payload.at - beats[i - 1]!.payload.at - 500)).toBeLessThanOrEqual(62.5 + 1e-6);
+      expect(Math.abs(beats[i]!.payload.at - beats[i - 1]!.payload.at - 500)).toBeLessThanOrEqual(
+        62.5 + 1e-6,
+      );
   });
 
   it("roots the next bar's chord on the last note heard, and the bass and harmony play it", async () => {
