@@ -13,6 +13,7 @@ export const groups: Readonly<Record<string, GroupLoader>> = {
   audio: async () => (await import('./audio.js')).figures,
   midi: async () => (await import('./midi.js')).figures,
   analyzer: async () => (await import('./analyzer.js')).figures,
+  ui: async () => (await import('./ui.js')).figures,
 };
 
 /** The figures of the given groups, in registry order within each group. */

@@ -17,6 +17,7 @@ import {
   type StreamStats,
   TROUBLE,
 } from './api/services.js';
+import { dashboardAddress } from './api/ui.js';
 import { MessageBus, type StopReport, systemClock } from './bus/index.js';
 import {
   ApiInsecureBindError,
@@ -181,9 +182,12 @@ export class Daemon {
     }
     this.state = 'running';
     const troubled = this.partInfos().filter((p) => TROUBLE.has(p.state));
+    // The stage dashboard (issue #12) on the API's port, or why it is not there.
+    const dashboard = dashboardAddress(this.apiUrl);
     this.logger.info(
       {
         api: this.apiUrl,
+        dashboard,
         listeners: this.partInfos().flatMap((p) =>
           (
             (p.details?.listeners ?? []) as { protocol: string; host: string; port: number; state: string }[]
@@ -191,7 +195,7 @@ export class Daemon {
         ),
         parts: this.partInfos().map((p) => `${p.name}:${p.state}`),
       },
-      `performia ready: control API at ${this.apiUrl}`,
+      `performia ready: control API at ${this.apiUrl}, dashboard at ${dashboard}`,
     );
     for (const p of troubled)
       this.logger.warn({ part: p.name, state: p.state, reason: p.reason }, 'part degraded');

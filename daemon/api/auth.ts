@@ -28,13 +28,16 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * Routes that stay open when `api.tokenForReads` is on. `/health` is the liveness check a load
  * balancer, a monitor or a systemd timer polls without a token: it then answers with its status only
  * (see {@link mayReadAll}), its HTTP status unchanged. `/docs` describes the API's routes, which are
- * the same on every install, not this setup. Everything else, including routes added later and unknown
+ * the same on every install, not this setup, and so do the dashboard's static files under `/ui`
+ * (issue #12): a browser loading a page cannot send a header, and the page then asks for the token
+ * and sends it with every request it makes. Everything else, including routes added later and unknown
  * URLs, needs the token: the stream shows the whole bus, `/config` the whole setup, `/stats`,
  * `/metrics`, `/agents`, `/adapters` and `/midi/ports` the parts, their addresses, ports and devices.
  */
 function isOpenRead(route: string | undefined): boolean {
   // The matched route's pattern, not the raw URL: `/docs/../config` never matches a /docs route.
-  return route === '/health' || route === '/docs' || (route?.startsWith('/docs/') ?? false);
+  if (route === undefined) return false;
+  return route === '/health' || ['/docs', '/ui'].some((p) => route === p || route.startsWith(`${p}/`));
 }
 
 /** What the auth checks read; functions, so a reloaded token applies at once. */

@@ -2,7 +2,8 @@
  * The control API (issue #3): a Fastify 5 server with TypeBox schemas on every route, JSON errors
  * `{ code, message }` with our PFM_ERR_… codes, a bearer token on mutating routes (and on reads with
  * `api.tokenForReads`, issue #10; see auth.ts), a rate limit and a body limit on them, OpenAPI at
- * /docs/json with a browsable UI at /docs, and the WebSocket /stream with its client caps.
+ * /docs/json with a browsable UI at /docs, the WebSocket /stream with its client caps, and the stage
+ * dashboard's static files under /ui (issue #12, ui.ts).
  */
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -26,6 +27,7 @@ import { midiRoutes } from './routes/midi.js';
 import { statusRoutes } from './routes/status.js';
 import { streamRoutes } from './routes/stream.js';
 import type { ApiServices } from './services.js';
+import { uiRoutes } from './ui.js';
 
 /** Settings of the API server (from config `api`). */
 export interface ApiSettings {
@@ -56,6 +58,14 @@ const STREAM_DOC = {
         in: 'query' as const,
         schema: { type: 'string' as const },
         description: '0..3 or CRITICAL, HIGH, NORMAL, LOW',
+      },
+      {
+        name: 'maxTypeRate',
+        in: 'query' as const,
+        schema: { type: 'integer' as const, minimum: 1 },
+        description:
+          'at most this many messages per second of each type; the rest of that second are not sent ' +
+          '(a view of the traffic, like the dashboard, that costs the daemon little under a flood)',
       },
     ],
     responses: { 101: { description: 'Switching Protocols: the stream follows' } },
@@ -156,6 +166,7 @@ export async function createApi(services: ApiServices, settings: ApiSettings, lo
   await app.register(midiRoutes, { services, routeOptions: mutating });
   await app.register(bandRoutes, { services, routeOptions: mutating });
   await app.register(streamRoutes, { services, limits: settings.stream });
+  await app.register(uiRoutes);
   return app;
 }
 

@@ -4,6 +4,12 @@
  * A client that cannot keep up (more than `maxBufferedBytes` unsent) is dropped rather than slowing
  * the bus: the bus handler only serializes and queues, it never waits for a socket.
  *
+ * `maxTypeRate` (issue #12) caps what one client is sent at that many messages per second of each type:
+ * the rest of that type's messages in that second are not sent to it. A person's view of the traffic
+ * (the dashboard) needs a sample of a flood, not all of it, and should cost the daemon little whatever
+ * the bus carries: a message over the cap costs one Map lookup, and no serialization or socket write.
+ * The bus's own counts (/stats) still say how much there was.
+ *
  * Clients are capped in total and per source address (issue #10: 5,000 clients without a token were
  * all accepted, and each holds an open file the OSC and API listeners need). One over a cap completes
  * the handshake and is closed at once with close code 1013 and the reason, because a browser's
@@ -31,6 +37,13 @@ const Query = Type.Object(
         Type.Literal('NORMAL'),
         Type.Literal('LOW'),
       ]),
+    ),
+    maxTypeRate: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1_000_000,
+        description: 'at most this many messages per second of each type (the rest are not sent)',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -63,6 +76,30 @@ export function closeReason(reason: string): string {
   let out = reason;
   while (Buffer.byteLength(out) > MAX_REASON_BYTES) out = out.slice(0, -1);
   return out;
+}
+
+/** Types a `maxTypeRate` client keeps a window for; messages of further types share one. */
+const MAX_TYPE_WINDOWS = 1_024;
+
+/**
+ * The `maxTypeRate` check: true when `m` is within its type's cap for the current second. Timed by the
+ * message's own timestamp (bus clock), so it reads no clock.
+ */
+function admitter(limit: number): (m: AnyMessage) => boolean {
+  const windows = new Map<string, { start: number; sent: number }>();
+  return (m) => {
+    let w = windows.get(m.type);
+    if (w === undefined) {
+      const key = windows.size < MAX_TYPE_WINDOWS ? m.type : '';
+      w = windows.get(key) ?? { start: m.timestamp, sent: 0 };
+      windows.set(key, w);
+    }
+    if (m.timestamp - w.start >= 1_000) {
+      w.start = m.timestamp;
+      w.sent = 0;
+    }
+    return ++w.sent <= limit;
+  };
 }
 
 /** The client's address, an IPv4-mapped IPv6 one as IPv4, so a dual-stack bind counts one client once. */
@@ -118,7 +155,8 @@ export const streamRoutes: FastifyPluginAsyncTypebox<{
         refuse(socket, address, cap);
         return;
       }
-      const { type, minPriority: min } = req.query;
+      const { type, minPriority: min, maxTypeRate } = req.query;
+      const admit = maxTypeRate === undefined ? undefined : admitter(maxTypeRate);
       const minPriority = (typeof min === 'string' ? PRIORITY_NAMES.indexOf(min) : (min ?? 3)) as Priority;
       const listed = type === undefined ? ['*'] : [...new Set(type.split(',').filter((t) => t.length > 0))];
       // '*' already takes every type: with another type beside it, that type's messages would come twice.
@@ -142,6 +180,7 @@ export const streamRoutes: FastifyPluginAsyncTypebox<{
       };
       const send = (m: AnyMessage): void => {
         if (!connected) return;
+        if (admit !== undefined && !admit(m)) return;
         if (socket.bufferedAmount > maxBufferedBytes) {
           stats.dropped++;
           req.log.warn(
