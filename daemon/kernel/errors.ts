@@ -86,10 +86,10 @@ export const ApiListenError = define<[address: string, reason: string]>()(
   500,
 );
 
-/** A mutating route was called without the right bearer token. */
+/** A route that needs the token (every mutating one; reads too with `api.tokenForReads`) got none or a wrong one. */
 export const ApiUnauthorizedError = define<[]>()(
   'PFM_ERR_API_UNAUTHORIZED',
-  'Missing or wrong bearer token: this API is bound beyond loopback and needs "Authorization: Bearer <token>"',
+  'Missing or wrong bearer token: this API has a token (api.token) and needs "Authorization: Bearer <token>"',
   401,
 );
 
