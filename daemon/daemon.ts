@@ -262,6 +262,7 @@ export class Daemon {
       pending: s?.pending ?? 0,
       ran: s?.ran ?? 0,
       maxLateMs: ms(s?.maxLateMs ?? 0),
+      recentMaxLateMs: ms(s?.recentMaxLateMs ?? 0),
       stalls: s?.stalls ?? 0,
       maxStallMs: ms(s?.maxStallMs ?? 0),
       realtime: this.realtime,

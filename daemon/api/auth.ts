@@ -34,10 +34,16 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * URLs, needs the token: the stream shows the whole bus, `/config` the whole setup, `/stats`,
  * `/metrics`, `/agents`, `/adapters` and `/midi/ports` the parts, their addresses, ports and devices.
  */
+/**
+ * The dashboard's routes exactly (daemon/api/ui.ts: the redirect, the index, the static files), so a
+ * route registered under /ui later is not open by accident; and /docs.
+ */
+const OPEN_ROUTES: ReadonlySet<string> = new Set(['/docs', '/ui', '/ui/', '/ui/*']);
+
 function isOpenRead(route: string | undefined): boolean {
   // The matched route's pattern, not the raw URL: `/docs/../config` never matches a /docs route.
   if (route === undefined) return false;
-  return route === '/health' || ['/docs', '/ui'].some((p) => route === p || route.startsWith(`${p}/`));
+  return route === '/health' || OPEN_ROUTES.has(route) || route.startsWith('/docs/');
 }
 
 /** What the auth checks read; functions, so a reloaded token applies at once. */

@@ -30,6 +30,8 @@ export interface SchedulerReport {
   pending: number;
   ran: number;
   maxLateMs: number;
+  /** The latest over the last 10–20 s. */
+  recentMaxLateMs: number;
   stalls: number;
   maxStallMs: number;
   /** The event loop's scheduling policy (config `daemon.realtimePriority`, daemon/realtime.ts). */

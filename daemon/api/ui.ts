@@ -73,8 +73,8 @@ export const uiRoutes: FastifyPluginAsync<{ root?: string | undefined }> = async
     app.get('/ui/*', { schema: { hide: true } }, notBuilt);
     return;
   }
-  // `/ui` → `/ui/`, so that the page's relative asset URLs resolve under /ui/. Relative, so that it
-  // holds behind a reverse proxy that adds a path prefix too.
+  // `/ui` → `/ui/`, so that the page's relative asset URLs resolve under /ui/. (The page calls the API
+  // at the origin's root, `/health`, `/stream`: behind a reverse proxy it needs the API at the root.)
   app.get('/ui', { schema: { hide: true } }, async (_req, reply) => reply.redirect('ui/'));
   await app.register(fastifyStatic, {
     root,

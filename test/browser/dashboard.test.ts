@@ -165,12 +165,21 @@ describe.skipIf(skip)('the dashboard in chromium, against a real daemon', () => 
     const alert = await page.textContent('#alerts [data-part="osc"]');
     expect(alert).toMatch(/target desk: not connected/);
 
-    const stopped = Date.now();
-    const res = await fetch(`${daemon.url}/agents/drums/stop`, { method: 'POST' });
-    expect(res.status).toBe(200);
-    await page.waitForSelector('li.part[data-part="drums"][data-state="stopped"]', { timeout: 3_000 });
-    expect(Date.now() - stopped).toBeLessThan(1_000);
-    expect(await page.getAttribute('li.part[data-part="drums"]', 'data-level')).toBe('notice');
+    // A stopped agent, three times (stop, then start again): the median within 1 s, as a shared VM
+    // allows (one of three may meet a stolen moment).
+    const shown: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const stopped = Date.now();
+      const res = await fetch(`${daemon.url}/agents/drums/stop`, { method: 'POST' });
+      expect(res.status).toBe(200);
+      await page.waitForSelector('li.part[data-part="drums"][data-state="stopped"]', { timeout: 3_000 });
+      shown.push(Date.now() - stopped);
+      expect(await page.getAttribute('li.part[data-part="drums"]', 'data-level')).toBe('notice');
+      if (i === 2) break;
+      expect((await fetch(`${daemon.url}/agents/drums/start`, { method: 'POST' })).status).toBe(200);
+      await page.waitForSelector('li.part[data-part="drums"][data-state="ok"]', { timeout: 3_000 });
+    }
+    expect(shown.sort((a, b) => a - b)[1]).toBeLessThan(1_000);
     await keepScreenshot(page, 'dashboard-trouble.png');
     expect(errors).toEqual([]);
     await close();
@@ -236,7 +245,14 @@ describe.skipIf(skip)('the dashboard in chromium, against a real daemon', () => 
       await page.waitForSelector('#ctl-tempo-result.ok', { timeout: 5_000 });
       const deadline = Date.now() + 5_000;
       while (!seen.some((m) => m.payload.bpm === 133) && Date.now() < deadline) {
-        await new Promise((r) => ws.once('message', r));
+        // The next message, or a short wait: a missing one fails the assertion below, not the test's timeout.
+        await new Promise((r) => {
+          const timer = setTimeout(r, 250);
+          ws.once('message', () => {
+            clearTimeout(timer);
+            r(undefined);
+          });
+        });
       }
       expect(seen.find((m) => m.payload.bpm === 133)?.from).toBe('api');
       expect(errors).toEqual([]);

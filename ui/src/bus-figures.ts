@@ -27,7 +27,7 @@ export class BusFigures {
   readonly losses = new Series(['refused/s', 'evicted/s'], HISTORY_POINTS);
   readonly latency = new Series(['p50 µs', 'p99 µs'], HISTORY_POINTS);
   // /health comes twice a second: twice the points for the same minutes.
-  readonly scheduler = new Series(['max late ms', 'stalls/s'], HISTORY_POINTS * 2);
+  readonly scheduler = new Series(['late ms (max, last 10 s)', 'stalls/s'], HISTORY_POINTS * 2);
   /** Totals since the daemon started, from the last /stats answer. */
   totals = { refused: 0, evicted: 0, published: 0, handlerErrors: 0 };
   private lastStats: StatsReading | undefined;
@@ -64,9 +64,12 @@ export class BusFigures {
   /** One full /health answer read at `at`. */
   addHealth(health: Health, at: number): void {
     const prev = this.lastHealth;
-    const { stalls, maxLateMs } = health.scheduler;
+    const { stalls, maxLateMs, recentMaxLateMs } = health.scheduler;
     this.lastHealth = { at, stalls };
     if (prev === undefined || stalls < prev.stalls || at <= prev.at) return;
-    this.scheduler.push(at / 1000, [maxLateMs, (stalls - prev.stalls) / ((at - prev.at) / 1000)]);
+    // The recent figure (last 10–20 s): the since-start maximum would pin one late timer at boot
+    // forever. A daemon from before it had only the maximum.
+    const late = recentMaxLateMs ?? maxLateMs;
+    this.scheduler.push(at / 1000, [late, (stalls - prev.stalls) / ((at - prev.at) / 1000)]);
   }
 }

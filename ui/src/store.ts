@@ -13,7 +13,7 @@ import { loadToken, saveToken } from './token.js';
 import { Traffic } from './traffic.js';
 import type { AnyMessage, BusStats, ConfigView, Health, HealthBrief } from './types.js';
 
-const HEALTH_EVERY_MS = 500;
+const HEALTH_EVERY_MS = 250;
 const STATS_EVERY_MS = 1_000;
 const TRAFFIC_REDRAW_MS = 500;
 /** Parts whose counters only moved are drawn again at most this often. */
@@ -50,6 +50,8 @@ export class Store {
   health: Health | undefined;
   stats: BusStats | undefined;
   reach: Reach = { ok: true, error: '', at: 0 };
+  /** The last request the daemon answered with an error (kept for the console and tests). */
+  lastError = '';
   streamState: StreamState = { kind: 'connecting' };
   auth: AuthState = { need: 'unknown', asking: false, message: '' };
   private token = loadToken();
@@ -120,8 +122,12 @@ export class Store {
   /** Runs `work` every `ms`, the next run only after the previous one ended (no pile-up on a slow daemon). */
   private loop(ms: number, work: () => Promise<void>): void {
     const run = async () => {
-      await work();
-      window.setTimeout(run, ms);
+      try {
+        await work();
+      } finally {
+        // Whatever escaped `work`, the polling goes on: frozen plots would say "all is well".
+        window.setTimeout(run, ms);
+      }
     };
     void run();
   }
@@ -138,6 +144,7 @@ export class Store {
     try {
       const { body } = await this.api.read<Health | HealthBrief>('/health');
       const now = Date.now();
+      const wasDown = !this.reach.ok;
       this.reach = { ok: true, error: '', at: now };
       if (!('parts' in body)) {
         // Asked with a token since replaced: this answer says nothing of the new one.
@@ -147,6 +154,8 @@ export class Store {
         this.tokenRefused = this.hasToken;
         this.askToken(this.hasToken ? 'refused' : 'needed');
       } else {
+        // Answering again after a restart (or a network gap): the stream need not wait out its back-off.
+        if (wasDown && this.readsAllowed) this.stream.reconnectSoon();
         this.health = body;
         this.bus.addHealth(body, now);
         this.updateParts(this.tracker.update(body.parts, now));
@@ -203,6 +212,12 @@ export class Store {
       if (token !== this.token) return;
       this.tokenRefused = this.hasToken;
       this.askToken(this.hasToken ? 'refused' : 'needed');
+      return;
+    }
+    // An answer with an error status (a 500 from /stats) means the daemon is there: only no answer at
+    // all (status 0) says it is unreachable. The answered error shows as the request's own error.
+    if (e instanceof ApiError && e.status > 0) {
+      this.lastError = e.text;
       return;
     }
     const text = e instanceof ApiError ? e.text : String(e);

@@ -68,8 +68,24 @@ export class StreamClient {
   stop(): void {
     this.stopped = true;
     window.clearTimeout(this.timer);
-    this.socket?.close(1000, 'page closed the stream');
+    const socket = this.socket;
+    if (socket !== undefined) {
+      // Detached first: a closing socket can still deliver frames, which would overlap the next
+      // stream's (a token change) and show the same message twice.
+      socket.onmessage = null;
+      socket.onclose = null;
+      socket.onerror = null;
+      socket.close(1000, 'page closed the stream');
+    }
     this.socket = undefined;
+  }
+
+  /** Opens again now and from the first back-off (the daemon answers again after a restart). */
+  reconnectSoon(): void {
+    if (this.stopped || (this.socket !== undefined && this.socket.readyState <= WebSocket.OPEN)) return;
+    window.clearTimeout(this.timer);
+    this.retryMs = FIRST_RETRY_MS;
+    this.open();
   }
 
   /** Opens again at once (a new token). */

@@ -32,6 +32,9 @@ const HealthSchema = Type.Object({
       pending: Type.Integer(),
       ran: Type.Integer(),
       maxLateMs: Type.Number({ description: 'Latest a timed event ran after its time, since start' }),
+      recentMaxLateMs: Type.Number({
+        description: 'Latest a timed event ran after its time over the last 10–20 s',
+      }),
       stalls: Type.Integer({
         description: 'Timer turns in which the machine kept the process from running (not our code)',
       }),

@@ -163,6 +163,7 @@ describe('control API over a real listen', () => {
       'pending',
       'ran',
       'realtime',
+      'recentMaxLateMs',
       'stalls',
     ]);
     // Not asked for (daemon.realtimePriority 0): the event loop's own policy, read from /proc.

@@ -84,6 +84,24 @@ describe('Scheduler', () => {
     expect(s.stallMs).toBe(0);
   });
 
+  it('keeps the latest lateness of the last 10–20 s apart from the since-start maximum', async () => {
+    // A clock the test moves: an entry runs 30 ms late at 1 s, then on time; the recent figure lets
+    // the 30 ms go after two 10 s windows, the since-start one keeps it.
+    let now = 1_000;
+    s = new Scheduler({ clock: () => now, spinMs: 0 });
+    const ran: number[] = [];
+    s.at(970, () => ran.push(now));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ran).toEqual([1_000]);
+    expect(s.maxLateMs).toBe(30);
+    expect(s.recentMaxLateMs).toBe(30);
+    now = 12_000;
+    expect(s.recentMaxLateMs).toBe(30);
+    now = 31_500;
+    expect(s.recentMaxLateMs).toBe(0);
+    expect(s.maxLateMs).toBe(30);
+  });
+
   it('does not call its own event loop hog a stall of the machine', async () => {
     s = new Scheduler({ clock: systemClock });
     const due = systemClock() + 20;
