@@ -67,7 +67,13 @@ async function openDashboards(
   const close = async (): Promise<void> => {
     proc.kill('SIGTERM');
     await exited;
-    rmSync(dir, { recursive: true, force: true });
+    // Chromium's helper processes can still be writing the profile for a moment after the browser
+    // exits (ENOTEMPTY): retry, and never fail a measured run over a temporary directory.
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    } catch {
+      // Left in the OS's temporary directory, which it cleans.
+    }
   };
   try {
     const portFile = join(dir, 'DevToolsActivePort');

@@ -13,10 +13,12 @@ export const KEEP = 2_000;
 /** Distinct types and sources remembered for the filters (a flood of made-up types must not grow them). */
 const MAX_NAMES = 200;
 
-/** One kept message and the page time it arrived. */
+/** One kept message, the page time it arrived, and its arrival number (a row key: message ids start
+ * again at 1 when the daemon restarts). */
 export interface Arrival {
   m: AnyMessage;
   at: number;
+  seq: number;
 }
 
 /** What the table shows: '' means any. */
@@ -41,7 +43,7 @@ export class Traffic {
   private sampledCount = 0;
 
   add(m: AnyMessage, at: number): void {
-    this.ring[this.next] = { m, at };
+    this.ring[this.next] = { m, at, seq: this.received };
     this.next = (this.next + 1) % KEEP;
     this.received++;
     count(this.types, m.type);

@@ -9,7 +9,8 @@ import { ago, fmt, useChannels } from './use-store.js';
 
 function StreamStatus({ store }: { store: Store }) {
   const s = store.streamState;
-  if (s.kind === 'open') return <span class="pill ok">stream live · {fmt(store.traffic.rate)} msg/s</span>;
+  if (s.kind === 'open')
+    return <span class="pill ok">stream live · {fmt(store.traffic.rate)} msg/s sampled</span>;
   if (s.kind === 'connecting') return <span class="pill notice">stream connecting…</span>;
   const wait = Math.max(0, Math.round((s.retryAt - Date.now()) / 1000));
   return (

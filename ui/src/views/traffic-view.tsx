@@ -122,7 +122,7 @@ export function TrafficView({ store }: { store: Store }) {
           </thead>
           <tbody id="traffic-rows">
             {rows.map((a) => (
-              <Row key={a.m.id} a={a} />
+              <Row key={a.seq} a={a} />
             ))}
           </tbody>
         </table>
