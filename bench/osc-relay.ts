@@ -32,11 +32,9 @@ import {
   startRelayDaemon,
   udpSocket,
 } from './osc-procs.js';
+import { RELAY_PACKET_BYTES, StepCounter } from './step-counter.js';
 import type { Figure, RunResult } from './types.js';
 import { percentile, settle } from './util.js';
-
-/** Size of `/relay ,i seq`. */
-const RELAY_PACKET_BYTES = 16;
 
 // ------------------------------------------------------------------------------------------ relay_pps
 
@@ -44,10 +42,6 @@ const RELAY_PACKET_BYTES = 16;
 const STEP_MS = 1_000;
 /** A step passes when every packet arrived within this after the last send. */
 const GRACE_MS = 200;
-/** Before a step: no packet for this long (stragglers of a failed step have drained). */
-const QUIET_MS = 50;
-/** Longest wait for quiet before a step goes ahead anyway (stale packets are told apart by seq). */
-const QUIET_MAX_MS = 5_000;
 /** Offered rates, pkt/s, climbed until a step fails. The first also warms up both relays. */
 const LADDER = [
   10_000, 20_000, 40_000, 60_000, 80_000, 100_000, 120_000, 150_000, 180_000, 210_000, 240_000, 280_000,
@@ -61,61 +55,6 @@ const BISECTIONS = 2;
  * otherwise end a climb early. Both relays get the same second chance.
  */
 const ATTEMPTS = 2;
-
-/** Counts the packets of the current step (seq in [lo, hi)) arriving at the bench's receiver. */
-class StepCounter {
-  private lo = 0;
-  private hi = 0;
-  got = 0;
-  /** Packets outside the current step (stragglers of an earlier one) and of an unexpected size. */
-  stale = 0;
-  odd = 0;
-  /** performance.now() of the latest packet, any. */
-  last = 0;
-  private complete: (() => void) | undefined;
-
-  readonly onMessage = (msg: Buffer): void => {
-    this.last = performance.now();
-    if (msg.length !== RELAY_PACKET_BYTES) {
-      this.odd++;
-      return;
-    }
-    const seq = msg.readInt32BE(SEQ_OFFSET);
-    if (seq < this.lo || seq >= this.hi) {
-      this.stale++;
-      return;
-    }
-    if (++this.got === this.hi - this.lo) this.complete?.();
-  };
-
-  expect(base: number, count: number): void {
-    this.lo = base;
-    this.hi = base + count;
-    this.got = 0;
-    this.complete = undefined;
-  }
-
-  /** Resolves once every expected packet arrived, or after `ms`. */
-  wait(ms: number): Promise<void> {
-    if (this.got === this.hi - this.lo) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(finish, ms);
-      function finish(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.complete = finish;
-    });
-  }
-
-  /** Resolves once nothing arrived for QUIET_MS (at most QUIET_MAX_MS). */
-  async quiet(): Promise<void> {
-    const end = performance.now() + QUIET_MAX_MS;
-    while (performance.now() - this.last < QUIET_MS && performance.now() < end) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
-}
 
 interface StepResult {
   /** Offered rate, and the rate the sender achieved (pkt/s). */
@@ -216,7 +155,7 @@ export const relayPps: Figure = {
     try {
       const sink = await udpSocket();
       receiver = sink.socket;
-      const counter = new StepCounter();
+      const counter = new StepCounter(5_000);
       receiver.on('message', counter.onMessage);
       sender = forkHelper('sender');
       const relay = await startRawRelay(sink.port);

@@ -6,7 +6,6 @@
  * in lockstep, the order alternating from rate to rate, so a drift of the machine hits them alike.
  */
 import type { Socket } from 'node:dgram';
-import { SEQ_OFFSET } from './osc-packets.js';
 import {
   CHILD_TIMEOUT_MS,
   closeSocket,
@@ -16,63 +15,19 @@ import {
   startRelayDaemon,
   udpSocket,
 } from './osc-procs.js';
+import { StepCounter } from './step-counter.js';
 
 const STEP_MS = 1_000;
 const GRACE_MS = 200;
-const QUIET_MS = 50;
-const QUIET_MAX_MS = 3_000;
 /** Offered rates, pkt/s, climbed until one fails; the first warms the daemon up. */
 const LADDER = [10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 100_000, 120_000, 150_000];
 const BISECTIONS = 2;
 const ATTEMPTS = 2;
-const RELAY_PACKET_BYTES = 16;
 /** A warm-up offered before each climb, results not counted: the JIT compiles the paths under traffic. */
 const WARMUP_RATE = 5_000;
 const WARMUP_STEPS = 2;
 /** After a condition is put in place (clients connect), before its step: their start is not measured. */
 const ENTER_SETTLE_MS = 300;
-
-/** Counts the packets of the current step (seq in [lo, hi)) arriving at the bench's receiver. */
-class StepCounter {
-  private lo = 0;
-  private hi = 0;
-  got = 0;
-  last = 0;
-  private complete: (() => void) | undefined;
-
-  readonly onMessage = (msg: Buffer): void => {
-    this.last = performance.now();
-    if (msg.length !== RELAY_PACKET_BYTES) return;
-    const seq = msg.readInt32BE(SEQ_OFFSET);
-    if (seq >= this.lo && seq < this.hi && ++this.got === this.hi - this.lo) this.complete?.();
-  };
-
-  expect(base: number, count: number): void {
-    this.lo = base;
-    this.hi = base + count;
-    this.got = 0;
-    this.complete = undefined;
-  }
-
-  wait(ms: number): Promise<void> {
-    if (this.got === this.hi - this.lo) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(finish, ms);
-      function finish(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.complete = finish;
-    });
-  }
-
-  async quiet(): Promise<void> {
-    const end = performance.now() + QUIET_MAX_MS;
-    while (performance.now() - this.last < QUIET_MS && performance.now() < end) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
-}
 
 export interface Rig {
   sender: Helper;
@@ -182,7 +137,7 @@ export async function startRig(): Promise<{ rig: Rig; daemon: RelayDaemon; close
   try {
     const sink = await udpSocket();
     receiver = sink.socket;
-    const counter = new StepCounter();
+    const counter = new StepCounter(3_000);
     receiver.on('message', counter.onMessage);
     sender = forkHelper('sender');
     daemon = await startRelayDaemon(sink.port);
