@@ -4,21 +4,19 @@
  * `agents.conductor.follow` on, the conductor takes its tempo and every bar's chord takes its note as
  * root; the detections and the band's answer reach a WebSocket client on /stream.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { listenPartsWith } from '../../adapters/audio/listen/index.js';
 import { agentParts } from '../../agents/index.js';
 import { Daemon } from '../../daemon/daemon.js';
 import { memoryLogger, testConfig } from '../helpers/daemon.js';
+import { soxPlucks } from '../helpers/sox.js';
 import { until } from '../helpers/waiting.js';
 import { TS_REGISTER } from './audio/setup.js';
 
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'pfm-follow-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -31,29 +29,8 @@ afterEach(async () => {
 });
 
 it('the conductor takes the tempo and the beat it hears, and a heard note roots each chord; /stream shows it', async () => {
-  const note = join(dir, 'c4.wav');
-  const song = join(dir, 'song.wav');
   // One plucked C4 every 600 ms (100 BPM), 12 s.
-  await run('sox', [
-    '-n',
-    '-r',
-    '48000',
-    '-b',
-    '16',
-    note,
-    'synth',
-    '0.4',
-    'pluck',
-    'C4',
-    'fade',
-    '0',
-    '0.4',
-    '0.05',
-    'pad',
-    '0',
-    '0.2',
-  ]);
-  await run('sox', [note, song, 'repeat', '19']);
+  const song = await soxPlucks(dir, { note: 'C4', periodS: 0.6, soundS: 0.4, count: 20 });
   const config = testConfig({
     listen: { enabled: true, file: song, loop: true },
     agents: {

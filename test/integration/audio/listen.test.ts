@@ -14,6 +14,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ListenAdapter, type ListenSettings } from '../../../adapters/audio/listen/listen-adapter.js';
 import { ListenSchema } from '../../../config/listen-schema.js';
 import { type AnyMessage, MessageBus, silentLogger, systemClock } from '../../../daemon/bus/index.js';
+import { soxPlucks } from '../../helpers/sox.js';
 import { until } from '../../helpers/waiting.js';
 import { TS_REGISTER } from './setup.js';
 
@@ -70,31 +71,7 @@ function intervalErrors(ats: number[], period: number): { p50: number; p90: numb
 }
 
 /** sox: twelve plucked A4 notes, one every 500 ms (120 BPM), 6 s. */
-async function soxNotes(): Promise<string> {
-  const note = join(dir, 'note.wav');
-  const seq = join(dir, 'seq.wav');
-  await run('sox', [
-    '-n',
-    '-r',
-    '48000',
-    '-b',
-    '16',
-    note,
-    'synth',
-    '0.3',
-    'pluck',
-    'A4',
-    'fade',
-    '0',
-    '0.3',
-    '0.05',
-    'pad',
-    '0',
-    '0.2',
-  ]);
-  await run('sox', [note, seq, 'repeat', '11']);
-  return seq;
-}
+const soxNotes = (): Promise<string> => soxPlucks(dir, { note: 'A4', periodS: 0.5, soundS: 0.3, count: 12 });
 
 /** The listening processes this test process started and that still run (pids). */
 function listeningProcesses(): number[] {
