@@ -40,3 +40,24 @@ export async function soxPlucks(
   await run('sox', [one, out, 'repeat', String(count - 1)]);
   return out;
 }
+
+/**
+ * sox effects for a click track: one 3 ms 2 kHz click (-3 dB) then silence to fill the beat at `bpm`,
+ * `beats` times. Append them to `sox -n … <file>`.
+ */
+export function clickTrackEffects(bpm: number, beats: number): string[] {
+  const beat = 60 / bpm;
+  return [
+    'synth',
+    '0.003',
+    'sine',
+    '2000',
+    'gain',
+    '-3',
+    'pad',
+    '0',
+    (beat - 0.003).toFixed(6),
+    'repeat',
+    String(beats - 1),
+  ];
+}

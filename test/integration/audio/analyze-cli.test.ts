@@ -10,6 +10,7 @@ import { setInterval as every } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, runCli, tempDir } from '../../helpers/process.js';
+import { clickTrackEffects } from '../../helpers/sox.js';
 
 const soxAvailable = spawnSync('sox', ['--version']).status === 0;
 const run = promisify(execFile);
@@ -178,26 +179,7 @@ describe.skipIf(!soxAvailable)('performia analyze', () => {
 
   it.each([90, 120])('a %i BPM click track: onsets on the beats, tempo within ±1 BPM', async (bpm) => {
     const beat = 60 / bpm;
-    const file = await sox(
-      `clicks-${bpm}.wav`,
-      [],
-      [
-        'synth',
-        '0.003',
-        'sine',
-        '2000',
-        'gain',
-        '-3',
-        'pad',
-        '0',
-        (beat - 0.003).toFixed(6),
-        'repeat',
-        '15',
-        'pad',
-        '0.25',
-        '0.5',
-      ],
-    );
+    const file = await sox(`clicks-${bpm}.wav`, [], [...clickTrackEffects(bpm, 16), 'pad', '0.25', '0.5']);
     const text = await analyze(file);
     expect(text.code).toBe(0);
     const { events, kinds, summary } = textOf(text.stdout);

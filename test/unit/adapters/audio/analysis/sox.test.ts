@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clickTrackEffects } from '../../../../helpers/sox.js';
 import { analyze, cents, only, place, RATE, rms, sox, soxAvailable, withNoise } from './signals.js';
 
 let dir = '';
@@ -110,19 +111,7 @@ describe.skipIf(!soxAvailable)('signals made by sox', () => {
     async (bpm) => {
       const beat = 60 / bpm;
       // One 3 ms click then silence to fill the beat, repeated: 16 beats.
-      const track = await sox(dir, `clicks-${bpm}`, [
-        'synth',
-        '0.003',
-        'sine',
-        '2000',
-        'gain',
-        '-3',
-        'pad',
-        '0',
-        (beat - 0.003).toFixed(6),
-        'repeat',
-        '15',
-      ]);
+      const track = await sox(dir, `clicks-${bpm}`, clickTrackEffects(bpm, 16));
       const events = analyze(place(track.length + RATE / 2, [{ at: 0.25, x: track }]));
       const onsets = only(events, 'onset');
       expect(onsets).toHaveLength(16);
